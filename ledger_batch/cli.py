@@ -1,0 +1,374 @@
+"""The ``ledger-batch`` command line: parse options, call the core, print the result.
+
+Exit codes: 0 success; 1 a file was quarantined; 2 a usage, configuration or data error;
+3 a year-end run refused because months of the year have no ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ledger_batch import assess, render_text
+from ledger_batch.errors import LedgerError
+from ledger_batch.messages import Lang
+from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
+from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
+from ledger_batch.resources import data_dir
+from ledger_batch.status import status_report
+from ledger_batch.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Context:
+    """Global options."""
+
+    workspace_dir: Path
+    lang: Lang
+    verbosity: int
+
+    def workspace(self) -> Workspace:
+        """The workspace, which must exist."""
+        return Workspace.open(self.workspace_dir)
+
+    def say(self, text: str, level: int = 0) -> None:
+        """Print unless quieter than ``level``."""
+        if self.verbosity >= level:
+            click.echo(text)
+
+
+def reports_errors(function: F) -> F:
+    """Turn a LedgerError into its message (in the chosen language) and exit code."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except LedgerError as error:
+            lang = click.get_current_context().find_object(Context)
+            click.echo(error.text(lang.lang if lang else "zh"), err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-w",
+    "--workspace",
+    "workspace_dir",
+    type=click.Path(path_type=Path),
+    envvar="LEDGER_BATCH_WORKSPACE",
+    default=Path("."),
+    show_default=True,
+    help="Workspace folder (env LEDGER_BATCH_WORKSPACE).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of messages and reports.",
+)
+@click.option("-v", "--verbose", count=True, help="Say more.")
+@click.option("-q", "--quiet", count=True, help="Say less.")
+@click.version_option(package_name="ledger-batch")
+@click.pass_context
+def cli(ctx: click.Context, workspace_dir: Path, lang: Lang, verbose: int, quiet: int) -> None:
+    """ledger-batch: the manager-liaison scheme (经理联络员机制) from the office's ledgers.
+
+    \b
+    Example:
+      ledger-batch init ./联络员
+      ledger-batch -w ./联络员 ingest
+      ledger-batch -w ./联络员 payout 2025
+    """
+    ctx.obj = Context(workspace_dir, lang, 1 + verbose - quiet)
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+@reports_errors
+def init(obj: Context, directory: Path | None) -> None:
+    """Create a workspace (rules file, folders, store). Running it twice changes nothing.
+
+    \b
+    Example:
+      ledger-batch init ./联络员
+    """
+    workspace, created = Workspace.create(directory or obj.workspace_dir)
+    for path in created:
+        obj.say(f"+ {path}", 1)
+    obj.say(("工作区已就绪：" if obj.lang == "zh" else "Workspace ready: ") + str(workspace.root))
+
+
+def _print_outcome(obj: Context, outcome: FileOutcome) -> None:
+    zh = obj.lang == "zh"
+    name = outcome.path.name
+    if outcome.status == "stored":
+        what = (
+            f"已入库 {outcome.period} 第{outcome.version}版"
+            if zh
+            else f"stored {outcome.period} version {outcome.version}"
+        )
+        if outcome.replaced_version:
+            what += (
+                f"（替换第{outcome.replaced_version}版）"
+                if zh
+                else f" (replaces version {outcome.replaced_version})"
+            )
+        obj.say(f"✔ {name}: {what}")
+        for change in outcome.changes:
+            moves = ", ".join(
+                f"{k} {v['before']}→{v['after']}" for k, v in change["changes"].items()
+            )  # type: ignore[attr-defined]
+            obj.say(f"    {change['name']}（{change['employee_id']}）: {moves}")
+    elif outcome.status == "quarantined":
+        errors = [p for p in outcome.problems if p.severity == "error"]
+        where = f" → {outcome.moved_to}" if outcome.moved_to else ""
+        obj.say(
+            f"✘ {name}: "
+            + (f"{len(errors)} 处错误，已隔离" if zh else f"{len(errors)} error(s), quarantined")
+            + where
+        )
+        for problem in errors[: 20 if obj.verbosity <= 1 else None]:
+            obj.say("    " + problem.one_line(obj.lang))
+        if outcome.report_path:
+            obj.say(("    错误报告：" if zh else "    error report: ") + str(outcome.report_path))
+        return
+    else:
+        obj.say(f"· {name}: " + outcome.problems[0].what(obj.lang))
+    for problem in outcome.problems:
+        if problem.severity == "warning" or (problem.severity == "note" and obj.verbosity > 1):
+            obj.say("    ⚠ " + problem.one_line(obj.lang))
+
+
+def _run_ingest(obj: Context, paths: tuple[Path, ...], dry_run: bool) -> None:
+    workspace = obj.workspace()
+    files = [p for p in paths] if paths else inbox_files(workspace)
+    for path in files:
+        if not path.exists():
+            raise LedgerError("path_missing", path=str(path))
+    if not files:
+        obj.say("收件箱为空" if obj.lang == "zh" else "The inbox is empty")
+        return
+    show_bar = sys.stderr.isatty() and len(files) > 1
+    with click.progressbar(
+        length=len(files), file=sys.stderr, label="ingest", hidden=not show_bar
+    ) as bar:
+        outcomes = ingest(workspace, files, dry_run=dry_run, on_file=lambda _: bar.update(1))
+    for outcome in outcomes:
+        _print_outcome(obj, outcome)
+    if any(o.status == "quarantined" for o in outcomes):
+        sys.exit(1)
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_obj
+@reports_errors
+def ingest_command(obj: Context, paths: tuple[Path, ...]) -> None:
+    """Validate and store ledger files (default: everything in inbox/).
+
+    Each file is stored whole or quarantined whole. Exit 1 when any file was quarantined.
+
+    \b
+    Example:
+      ledger-batch ingest                  # the whole inbox
+      ledger-batch ingest 2025-03.xlsx     # one file
+    """
+    _run_ingest(obj, paths, dry_run=False)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+@reports_errors
+def check(obj: Context, paths: tuple[Path, ...]) -> None:
+    """Validate files exactly as ingest would; store nothing, move nothing.
+
+    \b
+    Example:
+      ledger-batch check inbox/2025-03.xlsx
+    """
+    _run_ingest(obj, paths, dry_run=True)
+
+
+@cli.command()
+@click.argument("year", required=False)
+@click.pass_obj
+@reports_errors
+def status(obj: Context, year: str | None) -> None:
+    """Months stored, the roster now with its seat-rule warnings, open closed-loop items.
+
+    \b
+    Example:
+      ledger-batch status 2025
+    """
+    workspace = obj.workspace()
+    store = workspace.open_store()
+    try:
+        obj.say(
+            status_report(store, workspace.settings, parse_year(year) if year else None, obj.lang)
+        )
+    finally:
+        store.close()
+
+
+def _emit(
+    obj: Context, as_json: bool, payload: Callable[[], object], text: Callable[[], str]
+) -> None:
+    if as_json:
+        click.echo(json.dumps(payload(), ensure_ascii=False, indent=2, default=str))
+    else:
+        obj.say(text())
+
+
+@cli.command()
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_obj
+@reports_errors
+def month(obj: Context, period: str, as_json: bool) -> None:
+    """Monthly assessment (月考核) for YYYY-MM.
+
+    \b
+    Example:
+      ledger-batch month 2025-03
+    """
+    workspace = obj.workspace()
+    store = workspace.open_store()
+    try:
+        figures = assess.month_figures(store, workspace.settings, parse_month(period))
+    finally:
+        store.close()
+    _emit(
+        obj,
+        as_json,
+        lambda: assess.month_json(figures),
+        lambda: render_text.month_text(figures, obj.lang),
+    )
+
+
+@cli.command()
+@click.argument("period")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_obj
+@reports_errors
+def quarter(obj: Context, period: str, as_json: bool) -> None:
+    """Quarterly evaluation (季评价) for YYYY-Qn.
+
+    \b
+    Example:
+      ledger-batch quarter 2025-Q1
+    """
+    workspace = obj.workspace()
+    year, number = parse_quarter(period)
+    store = workspace.open_store()
+    try:
+        figures = assess.quarter_figures(store, workspace.settings, year, number)
+    finally:
+        store.close()
+    _emit(
+        obj,
+        as_json,
+        lambda: assess.quarter_json(figures),
+        lambda: render_text.quarter_text(figures, obj.lang),
+    )
+
+
+@cli.command()
+@click.argument("year")
+@click.option(
+    "--allow-missing-months",
+    is_flag=True,
+    help="Go on although months of the year have no ledger (the output says so).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_obj
+@reports_errors
+def payout(obj: Context, year: str, allow_missing_months: bool, as_json: bool) -> None:
+    """Year-end payout (年兑现) for an assessment year. Exit 3 when months are missing.
+
+    \b
+    Example:
+      ledger-batch payout 2025
+      ledger-batch payout 2025 --allow-missing-months --json
+    """
+    workspace = obj.workspace()
+    store = workspace.open_store()
+    try:
+        figures = assess.payout_figures(
+            store, workspace.settings, parse_year(year), allow_missing_months=allow_missing_months
+        )
+    finally:
+        store.close()
+    _emit(
+        obj,
+        as_json,
+        lambda: assess.payout_json(figures),
+        lambda: render_text.payout_text(figures, obj.lang),
+    )
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.pass_context
+@reports_errors
+def demo(ctx: click.Context, directory: Path | None) -> None:
+    """Run the whole job on the bundled sample year in a fresh workspace.
+
+    \b
+    Example:
+      ledger-batch demo ./ledger-batch-demo
+    """
+    obj: Context = ctx.obj
+    target = directory or _fresh_dir(Path.cwd() / "ledger-batch-demo")
+    workspace, _ = Workspace.create(target)
+    samples = sorted(
+        p
+        for p in data_dir("sample_ledgers").iterdir()
+        if p.is_file() and p.suffix.lower() in {".xlsx", ".xls", ".ods", ".csv"}
+    )
+    for sample in samples:
+        shutil.copy2(sample, workspace.folder("inbox") / sample.name)
+    obj.workspace_dir = workspace.root
+    year = _sample_year(samples)
+    try:
+        ctx.invoke(ingest_command, paths=())
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+    ctx.invoke(month, period=f"{year}-03", as_json=False)
+    ctx.invoke(quarter, period=f"{year}-Q1", as_json=False)
+    ctx.invoke(payout, year=str(year), allow_missing_months=False, as_json=False)
+    obj.say(("\n演示工作区：" if obj.lang == "zh" else "\nDemo workspace: ") + str(workspace.root))
+
+
+def _fresh_dir(base: Path) -> Path:
+    candidate, counter = base, 1
+    while candidate.exists():
+        counter += 1
+        candidate = base.with_name(f"{base.name}-{counter}")
+    return candidate
+
+
+def _sample_year(samples: list[Path]) -> int:
+    periods = sorted(p for s in samples if (p := month_in_name(s.name)))
+    return int(periods[0][:4]) if periods else 2025
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()

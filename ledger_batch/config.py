@@ -1,0 +1,191 @@
+"""The scheme's rules as typed, frozen data, read from the workspace's ``ledger-batch.toml``.
+
+Every number of SPEC §2 is a default here, with a description saying where it comes
+from. The workspace file overrides any of them; unknown keys, tiers with gaps or
+overlaps and negative amounts are refused with the key named.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
+
+from ledger_batch.errors import ConfigError
+
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Tier(_Frozen):
+    """One allowance tier: integer final scores from ``min_score`` to ``max_score``."""
+
+    min_score: int | None = Field(None, description="Lowest final score (blank: no lower bound).")
+    max_score: int | None = Field(None, description="Highest final score (blank: no upper bound).")
+    coefficient: NonNegativeDecimal = Field(description="Allowance coefficient for this tier.")
+
+
+DEFAULT_TIERS = (
+    Tier(min_score=None, max_score=59, coefficient=Decimal("0")),
+    Tier(min_score=60, max_score=70, coefficient=Decimal("0.7")),
+    Tier(min_score=71, max_score=80, coefficient=Decimal("0.8")),
+    Tier(min_score=81, max_score=90, coefficient=Decimal("0.9")),
+    Tier(min_score=91, max_score=None, coefficient=Decimal("1.0")),
+)
+"""SPEC §2 allowance table: <60 → 0, 60–70 → 0.7, 71–80 → 0.8, 81–90 → 0.9, >90 → 1.0."""
+
+
+class Rules(_Frozen):
+    """The scoring and payout rules of SPEC §2."""
+
+    year_start_month: int = Field(
+        1,
+        ge=1,
+        le=12,
+        description="First month of the assessment year (SPEC §1: the scheme started in April; "
+        "default January).",
+    )
+    points_per_item: NonNegativeDecimal = Field(
+        Decimal(5), description="Base score per counted item (SPEC §2: 5 per item)."
+    )
+    base_cap: NonNegativeDecimal = Field(
+        Decimal(100),
+        description="Cap on the base score, applied before deductions "
+        "(SPEC §2: 20 items is the standard, capped at 100).",
+    )
+    absence_points: NonNegativeDecimal = Field(
+        Decimal(2), description="Deduction per unexcused meeting absence, 缺席 (SPEC §2: −2)."
+    )
+    missing_month_points: NonNegativeDecimal = Field(
+        Decimal(5), description="Deduction per assessable month with no counted item (SPEC §2: −5)."
+    )
+    untrue_item_points: NonNegativeDecimal = Field(
+        Decimal(10),
+        description="Deduction per item found untrue, or per 信息不实 notice "
+        "without an item number (SPEC §2: −10).",
+    )
+    violation_points: NonNegativeDecimal = Field(
+        Decimal(3), description="Deduction per 违反规章 notice (SPEC §2: −3)."
+    )
+    allowance_base: NonNegativeDecimal = Field(
+        Decimal(1000),
+        description="Allowance base in yuan, multiplied by the tier coefficient (SPEC §2: 1000).",
+    )
+    tiers: tuple[Tier, ...] = Field(
+        DEFAULT_TIERS, description="Allowance tiers by rounded final score (SPEC §2)."
+    )
+    below_pass_unit_points: NonNegativeDecimal = Field(
+        Decimal(1),
+        description="Points deducted from the unit's assessment when its liaison "
+        "scores in the zero tier (SPEC §2: amount not given; default 1).",
+    )
+    dismissal_unit_points: NonNegativeDecimal = Field(
+        Decimal(1),
+        description="Points deducted from the unit's assessment in the month of a "
+        "dismissal (SPEC §2: −1).",
+    )
+    dismissal_head_fine: NonNegativeDecimal = Field(
+        Decimal(200), description="Fine in yuan for the unit head on a dismissal (SPEC §2: 200)."
+    )
+    prorate_allowance: bool = Field(
+        False, description="Pro-rate the allowance by months in service (SPEC §2: off by default)."
+    )
+    ordinary_departure_reasons: tuple[str, ...] = Field(
+        ("工作调动", "调离", "退休", "辞职", "离职", "病休", "换届", "岗位变动"),
+        description="A 解聘原因 containing one of these is an ordinary departure, not a "
+        "dismissal (解聘) with penalties (SPEC §2).",
+    )
+
+    @model_validator(mode="after")
+    def _tiers_cover_all_scores(self) -> Rules:
+        tiers = self.tiers
+        if not tiers or tiers[0].min_score is not None or tiers[-1].max_score is not None:
+            raise ValueError("tiers: the first tier needs no min_score and the last no max_score")
+        for lower, upper in zip(tiers, tiers[1:], strict=False):
+            if lower.max_score is None or upper.min_score != lower.max_score + 1:
+                raise ValueError(
+                    f"tiers: gap or overlap between {lower.max_score} and {upper.min_score}"
+                )
+            if upper.max_score is not None and upper.max_score < upper.min_score:
+                raise ValueError(
+                    f"tiers: max_score {upper.max_score} < min_score {upper.min_score}"
+                )
+        return self
+
+
+class Seat(_Frozen):
+    """A unit's liaison seats (SPEC §1)."""
+
+    unit: str
+    seats: NonNegativeInt
+    leader_and_worker: bool = Field(False, description="The pair is one 班组长 and one 职工.")
+    female_required: bool = Field(False, description="One of the unit's liaisons is a woman.")
+
+
+def _seat(unit: str, seats: int, female: bool = False) -> Seat:
+    return Seat(unit=unit, seats=seats, leader_and_worker=seats == 2, female_required=female)
+
+
+DEFAULT_SEATS = (
+    _seat("综采队", 2),
+    _seat("综掘队", 2),
+    _seat("开拓队", 2),
+    _seat("机电队", 2, female=True),
+    _seat("选运队", 2, female=True),
+    _seat("运输队", 2),
+    _seat("通灭队", 2),
+    _seat("服务队", 1),
+    _seat("产品管理科", 1),
+    _seat("机关", 1),
+)
+"""SPEC §1 seat rules: 7 two-seat units, 3 one-seat units (17 in all)."""
+
+
+class Limits(_Frozen):
+    """Guards applied before a file is handed to a spreadsheet reader (SPEC §4)."""
+
+    max_file_bytes: NonNegativeInt = Field(200_000_000, description="Largest file accepted.")
+    max_unpacked_bytes: NonNegativeInt = Field(
+        1_000_000_000, description="Largest total unpacked size of an xlsx/ods."
+    )
+    max_compression_ratio: NonNegativeInt = Field(
+        200, description="Largest unpacked ÷ packed ratio of one zip member."
+    )
+    max_rows_per_sheet: NonNegativeInt = Field(1_100_000, description="Most data rows per sheet.")
+    max_columns_per_sheet: NonNegativeInt = Field(200, description="Widest sheet accepted.")
+    settle_seconds: Annotated[float, Field(ge=0)] = Field(
+        2.0,
+        description="A file changed less than this many seconds ago is checked for "
+        "still being copied.",
+    )
+
+
+class Settings(_Frozen):
+    """Everything a workspace's ``ledger-batch.toml`` can set."""
+
+    company: str = Field("煤矿公司", description="Company name shown on reports.")
+    rules: Rules = Rules()
+    seats: tuple[Seat, ...] = DEFAULT_SEATS
+    limits: Limits = Limits()
+
+
+def load_settings(path: Path) -> Settings:
+    """Read ``path`` over the defaults; a missing file means all defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError("config_unreadable", path=str(path), detail=str(exc)) from exc
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError("config_invalid", path=str(path), key=key, detail=first["msg"]) from exc

@@ -1,0 +1,106 @@
+"""The exceptions ledger-batch raises, and the cell-level problems it reports.
+
+Every message a clerk may see says what is wrong and how to fix it, in Chinese and
+English. The CLI maps each exception class to an exit code (see ``EXIT_CODES``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ledger_batch.messages import Lang, message_text
+
+Severity = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth noting) in an input file, pinned to its cell."""
+
+    code: str
+    severity: Severity = "error"
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def cell(self) -> str:
+        """The cell as Excel names it, e.g. ``信息报送!C7`` (or just the sheet)."""
+        letter = self.column.split(" ", 1)[0] if self.column else ""
+        if self.sheet and letter and self.row:
+            return f"{self.sheet}!{letter}{self.row}"
+        if self.sheet and self.row:
+            return f"{self.sheet}!{self.row}"
+        return self.sheet
+
+    def what(self, lang: Lang) -> str:
+        """What is wrong, in ``lang``."""
+        return message_text(self.code, "what", lang, self.params)
+
+    def fix(self, lang: Lang) -> str:
+        """How to fix it, in ``lang``."""
+        return message_text(self.code, "fix", lang, self.params)
+
+    def one_line(self, lang: Lang) -> str:
+        """File · sheet · row · column · value · what · fix, on one line."""
+        where = " · ".join(
+            part
+            for part in (
+                self.file,
+                self.sheet,
+                (f"行 {self.row}" if lang == "zh" else f"row {self.row}") if self.row else "",
+                self.column,
+                repr(self.value) if self.value else "",
+            )
+            if part
+        )
+        return f"{where}: {self.what(lang)} — {self.fix(lang)}"
+
+
+class LedgerError(Exception):
+    """Base class of every error ledger-batch reports to a person."""
+
+    exit_code = 2
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(message_text(code, "what", "en", params))
+
+    def text(self, lang: Lang) -> str:
+        """The message and its fix in ``lang``."""
+        what = message_text(self.code, "what", lang, self.params)
+        fix = message_text(self.code, "fix", lang, self.params)
+        return f"{what}\n{fix}" if fix else what
+
+
+class ConfigError(LedgerError):
+    """The workspace's rules file is invalid; the message names the key."""
+
+
+class WorkspaceError(LedgerError):
+    """The workspace is missing or not initialised."""
+
+
+class FileRejected(LedgerError):
+    """A ledger file has errors and was not stored."""
+
+    exit_code = 1
+
+    def __init__(self, path_name: str, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("file_rejected", file=path_name, count=len(problems))
+
+
+class IncompleteYear(LedgerError):
+    """A year-end run was asked for while months of the year have no ledger."""
+
+    exit_code = 3
+
+
+class NoData(LedgerError):
+    """A report was asked for a period with nothing stored."""

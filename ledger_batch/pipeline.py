@@ -1,0 +1,385 @@
+"""The one place that chains the stages for dropped files: read → normalise → validate → store.
+
+Each file is accepted whole or rejected whole (SPEC §4). Accepted originals go to
+``archive/``; rejected ones to ``quarantine/`` with an error report beside them. Files of
+one run are processed rosters first, then months in calendar order, whatever order they
+arrived in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from ledger_batch.errors import FileRejected, Problem
+from ledger_batch.normalise import LedgerFile, normalise_workbook
+from ledger_batch.read import (
+    SPREADSHEET_SUFFIXES,
+    detect_format,
+    guard_zip,
+    is_lock_file,
+    read_workbook,
+    rejection,
+)
+from ledger_batch.store import Store
+from ledger_batch.templating import environment
+from ledger_batch.validate import StoreContext, validate_file
+from ledger_batch.workspace import Workspace
+
+LEDGER_LABELS = {
+    "submissions": "信息",
+    "attendance": "缺席",
+    "violations": "通报",
+    "adjustments": "加减分",
+}
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one dropped file."""
+
+    path: Path
+    status: str
+    """stored, duplicate, quarantined, skipped (still copying) or ignored (lock file)."""
+    period: str = ""
+    kind: str = ""
+    version: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    moved_to: Path | None = None
+    report_path: Path | None = None
+    replaced_version: int | None = None
+    changes: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass
+class _Parsed:
+    path: Path
+    sha256: str
+    ledger_file: LedgerFile | None
+    problems: list[Problem]
+
+
+def inbox_files(workspace: Workspace) -> list[Path]:
+    """Files waiting in the inbox (not folders, not hidden dotfiles other than lock files)."""
+    inbox = workspace.folder("inbox")
+    return sorted(p for p in inbox.iterdir() if p.is_file())
+
+
+def ingest(
+    workspace: Workspace,
+    paths: Iterable[Path],
+    *,
+    dry_run: bool = False,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> list[FileOutcome]:
+    """Validate and store each file; move it to archive/ or quarantine/ (not when dry_run)."""
+    outcomes: list[FileOutcome] = []
+    candidates: list[Path] = []
+    for path in paths:
+        if is_lock_file(path):
+            outcomes.append(
+                FileOutcome(
+                    path, "ignored", problems=[Problem("lock_file", "note", file=path.name)]
+                )
+            )
+        else:
+            candidates.append(path)
+    settled, still_copying = _settled(candidates, workspace.settings.limits.settle_seconds)
+    outcomes += [
+        FileOutcome(p, "skipped", problems=[Problem("still_copying", "note", file=p.name)])
+        for p in still_copying
+    ]
+    parsed = sorted((_parse(p, workspace) for p in settled), key=_processing_order)
+    with _store_for(workspace, dry_run) as store:
+        for item in parsed:
+            outcome = _ingest_one(item, workspace, store, dry_run)
+            outcomes.append(outcome)
+            if on_file is not None:
+                on_file(outcome)
+    return outcomes
+
+
+class _store_for:
+    """The workspace store, or for a dry run a throw-away copy of it."""
+
+    def __init__(self, workspace: Workspace, dry_run: bool) -> None:
+        self.workspace, self.dry_run = workspace, dry_run
+        self.tempdir: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> Store:
+        if not self.dry_run:
+            self.store = self.workspace.open_store()
+            return self.store
+        self.tempdir = tempfile.TemporaryDirectory(prefix="ledger-batch-check-")
+        copy_path = Path(self.tempdir.name) / "check.db"
+        source = sqlite3.connect(self.workspace.store_path)
+        target = sqlite3.connect(copy_path)
+        source.backup(target)
+        source.close()
+        target.close()
+        self.store = Store(copy_path)
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+        if self.tempdir is not None:
+            self.tempdir.cleanup()
+
+
+def _settled(paths: list[Path], settle_seconds: float) -> tuple[list[Path], list[Path]]:
+    """Split into files that have finished arriving and files still changing."""
+    now = time.time()
+    first = {p: p.stat() for p in paths}
+    young = [p for p, st in first.items() if now - st.st_mtime < settle_seconds]
+    if not young:
+        return paths, []
+    time.sleep(min(settle_seconds, 1.0))
+    changing = {
+        p
+        for p in young
+        if (st := p.stat()).st_size != first[p].st_size or st.st_mtime != first[p].st_mtime
+    }
+    return [p for p in paths if p not in changing], sorted(changing)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_ledger_file(path: Path, workspace: Workspace) -> LedgerFile:
+    """Guard, read and normalise one file; FileRejected for file-level problems."""
+    limits = workspace.settings.limits
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not path.suffix.lower() == "":
+        with path.open("rb") as stream:
+            head = stream.read(8)
+        if not head.startswith((b"PK", b"\xd0\xcf")):
+            raise rejection(path, "not_a_spreadsheet", detected=path.suffix or "?")
+    if path.stat().st_size > limits.max_file_bytes:
+        raise rejection(path, "too_large", detail=f"{path.stat().st_size:,} bytes")
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    file_format = detect_format(path, head)
+    if file_format in ("xlsx", "ods"):
+        problems = guard_zip(path, limits)
+        if problems:
+            raise FileRejected(path.name, problems)
+    raw = read_workbook(path, file_format)
+    return normalise_workbook(
+        raw, workspace.settings.rules.year_start_month, limits.max_rows_per_sheet
+    )
+
+
+def _parse(path: Path, workspace: Workspace) -> _Parsed:
+    try:
+        sha = _sha256(path)
+        ledger_file = read_ledger_file(path, workspace)
+    except FileRejected as rejected:
+        return _Parsed(path, "", None, rejected.problems)
+    except OSError as exc:
+        return _Parsed(
+            path, "", None, [Problem("corrupt", file=path.name, params={"detail": str(exc)})]
+        )
+    return _Parsed(path, sha, ledger_file, list(ledger_file.problems))
+
+
+def _processing_order(item: _Parsed) -> tuple[int, str, str]:
+    ledger_file = item.ledger_file
+    if ledger_file is None:
+        return (2, "", item.path.name)
+    return (0 if ledger_file.kind == "roster" else 1, ledger_file.period, item.path.name)
+
+
+def _errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def _ingest_one(item: _Parsed, workspace: Workspace, store: Store, dry_run: bool) -> FileOutcome:
+    ledger_file = item.ledger_file
+    if ledger_file is None or _errors(item.problems):
+        return _quarantine(item.path, item.problems, workspace, dry_run)
+    duplicate = store.find_active_duplicate(item.sha256, ledger_file.period)
+    if duplicate is not None:
+        note = Problem(
+            "duplicate_file",
+            "note",
+            file=item.path.name,
+            params={"period": duplicate.period, "version": duplicate.version},
+        )
+        moved = None if dry_run else _move_aside(item.path, workspace, "duplicates")
+        return FileOutcome(
+            item.path,
+            "duplicate",
+            ledger_file.period,
+            ledger_file.kind,
+            duplicate.version,
+            [note],
+            moved,
+        )
+    context = StoreContext(
+        store.roster_for(ledger_file.period), store.items_index(excluding_period=ledger_file.period)
+    )
+    settings = workspace.settings
+    problems = item.problems + [
+        replace_file(p, item.path.name)
+        for p in validate_file(ledger_file, context, settings.rules, settings.seats)
+    ]
+    if _errors(problems):
+        return _quarantine(item.path, problems, workspace, dry_run)
+    return _store(item, ledger_file, problems, workspace, store, dry_run)
+
+
+def replace_file(problem: Problem, file_name: str) -> Problem:
+    """The problem with its file named."""
+    return problem if problem.file else replace(problem, file=file_name)
+
+
+def _store(
+    item: _Parsed,
+    ledger_file: LedgerFile,
+    problems: list[Problem],
+    workspace: Workspace,
+    store: Store,
+    dry_run: bool,
+) -> FileOutcome:
+    kind, period = ledger_file.kind, ledger_file.period
+    version = store.next_version(period, kind)
+    previous = {name: store.active_file(period, name) for name in ledger_file.sheets}
+    replaced = next((f for f in previous.values() if f is not None), None)
+    archived = _archive_path(workspace, ledger_file, item.path, version, item.sha256)
+    if not dry_run:
+        archived.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(item.path, archived)
+    file_id = store.store_file(
+        ledger_file, item.sha256, str(archived.relative_to(workspace.root)), version
+    )
+    changes = person_changes(store, previous, file_id) if replaced else []
+    if replaced is not None:
+        store.record_event(
+            "replace",
+            period,
+            {
+                "file": item.path.name,
+                "version": version,
+                "replaced_version": replaced.version,
+                "changes": changes,
+            },
+        )
+    if not dry_run:
+        item.path.unlink()
+    return FileOutcome(
+        item.path,
+        "stored",
+        period,
+        kind,
+        version,
+        problems,
+        None if dry_run else archived,
+        replaced_version=replaced.version if replaced else None,
+        changes=changes,
+    )
+
+
+def _archive_path(
+    workspace: Workspace, ledger_file: LedgerFile, original: Path, version: int, sha256: str
+) -> Path:
+    folder = workspace.folder("archive") / ledger_file.period
+    return folder / f"{original.stem}.v{version}-{sha256[:8]}{original.suffix.lower()}"
+
+
+def person_changes(
+    store: Store, previous: dict[str, object], file_id: int
+) -> list[dict[str, object]]:
+    """Per person, how the counts of each ledger changed between the old and new version."""
+    counts: dict[tuple[str, str], dict[str, object]] = {}
+    for ledger_name, label in LEDGER_LABELS.items():
+        old_file = previous.get(ledger_name)
+        old = store.load_file_rows(ledger_name, old_file.file_id) if old_file else None  # type: ignore[attr-defined]
+        new = store.load_file_rows(ledger_name, file_id)
+        for when, frame in (("before", old), ("after", new)):
+            if frame is None or frame.empty:
+                continue
+            if ledger_name == "attendance":
+                frame = frame[frame["presence"] == "缺席"]
+            for (employee_id, name), size in frame.groupby(["employee_id", "name"]).size().items():
+                entry = counts.setdefault((employee_id, name), {})
+                entry.setdefault(label, {"before": 0, "after": 0})[when] = int(size)
+    changes = []
+    for (employee_id, name), by_label in sorted(counts.items()):
+        moved = {label: v for label, v in by_label.items() if v["before"] != v["after"]}
+        if moved:
+            changes.append({"employee_id": employee_id, "name": name, "changes": moved})
+    return changes
+
+
+def _move_aside(path: Path, workspace: Workspace, folder_name: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target_dir = workspace.folder("archive") / folder_name
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = _free_name(target_dir / f"{stamp}_{path.name}")
+    shutil.move(str(path), target)
+    return target
+
+
+def _free_name(target: Path) -> Path:
+    counter = 1
+    candidate = target
+    while candidate.exists():
+        candidate = target.with_name(f"{target.stem}-{counter}{target.suffix}")
+        counter += 1
+    return candidate
+
+
+def _quarantine(
+    path: Path, problems: list[Problem], workspace: Workspace, dry_run: bool
+) -> FileOutcome:
+    if dry_run:
+        return FileOutcome(path, "quarantined", problems=problems)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = _free_name(workspace.folder("quarantine") / f"{stamp}_{path.name}")
+    report = target.with_name(target.name + ".错误报告.txt")
+    report.write_text(error_report_text(path.name, problems), encoding="utf-8-sig")
+    shutil.move(str(path), target)
+    return FileOutcome(path, "quarantined", problems=problems, moved_to=target, report_path=report)
+
+
+def error_report_text(file_name: str, problems: list[Problem]) -> str:
+    """The error report left beside a quarantined file, Chinese and English."""
+    order = {"error": 0, "warning": 1, "note": 2}
+    ordered = sorted(problems, key=lambda p: (order[p.severity], p.sheet, p.row or 0))
+    rows = [
+        {
+            "severity": p.severity,
+            "file": p.file or file_name,
+            "sheet": p.sheet,
+            "row": p.row or "",
+            "column": p.column,
+            "cell": p.cell,
+            "value": p.value,
+            "what_zh": p.what("zh"),
+            "fix_zh": p.fix("zh"),
+            "what_en": p.what("en"),
+            "fix_en": p.fix("en"),
+        }
+        for p in ordered
+    ]
+    return (
+        environment()
+        .get_template("error_report.txt.j2")
+        .render(
+            file_name=file_name,
+            problems=rows,
+            errors=len(_errors(problems)),
+            written_at=datetime.now().isoformat(timespec="seconds"),
+        )
+    )

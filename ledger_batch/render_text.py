@@ -1,0 +1,270 @@
+"""Terminal rendering: the figures as aligned tables (CJK characters count double width)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pandas as pd
+
+from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
+from ledger_batch.messages import Lang
+from ledger_batch.money import amount_in_capitals
+
+LABELS: dict[str, tuple[str, str]] = {
+    "unit": ("单位", "Unit"),
+    "name": ("姓名", "Name"),
+    "employee_id": ("工号", "ID"),
+    "items_month": ("本月条数", "Items (month)"),
+    "items_count": ("条数B", "Items B"),
+    "base_score": ("基本分", "Base"),
+    "absence_points": ("缺会扣分", "Absence −"),
+    "missing_month_points": ("未报扣分", "No-report −"),
+    "untrue_points": ("不实扣分", "Untrue −"),
+    "violation_points": ("违规扣分", "Violation −"),
+    "adjustment_points": ("加减分", "Adjust ±"),
+    "final_score": ("得分", "Score"),
+    "coefficient": ("系数", "Coef."),
+    "allowance_amount": ("金额", "Amount"),
+    "dismissed": ("解聘", "Dismissed"),
+    "quarter_items": ("本季条数", "Items (qtr)"),
+    "quarter_adopted": ("采纳", "Adopted"),
+    "present": ("出席", "Present"),
+    "excused": ("请假", "Excused"),
+    "absent": ("缺席", "Absent"),
+    "projected_score": ("预计得分", "Projected"),
+    "projected_coefficient": ("预计系数", "Proj. coef."),
+    "warnings": ("预警", "Warnings"),
+    "liaisons": ("人数", "Liaisons"),
+    "tier_coefficient": ("档次系数", "Tier coef."),
+    "points": ("分值", "Points"),
+    "period": ("月份", "Month"),
+    "reason": ("原因", "Reason"),
+    "unit_head": ("负责人", "Head"),
+    "amount": ("金额", "Amount"),
+    "kind": ("类别", "Kind"),
+    "source": ("来源", "Source"),
+    "detail": ("说明", "Detail"),
+    "item_id": ("编号", "Item"),
+    "stage": ("办理状态", "Stage"),
+    "age_days": ("天数", "Age (days)"),
+    "deduction_points": ("扣分合计", "Deductions"),
+    "date": ("日期", "Date"),
+    "count": ("条数", "Count"),
+}
+
+
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "absence": ("无故缺会", "unexcused absence"),
+    "missing_month": ("当月未报", "month not reported"),
+    "untrue_item": ("信息不实", "untrue item"),
+    "untrue_notice": ("不实通报", "false-information notice"),
+    "violation": ("违规通报", "rule violation"),
+    "adjustment": ("质量加减分", "quality adjustment"),
+    "dismissal": ("解聘", "dismissal"),
+    "below_pass": ("不足60分", "below 60"),
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    """The column label of ``key`` in ``lang``."""
+    zh, en = LABELS.get(key, (key, key))
+    return zh if lang == "zh" else en
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """An aligned text table."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True))
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in cells)])
+
+
+def frame_table(frame: pd.DataFrame, columns: list[str], lang: Lang) -> str:
+    """A table of ``columns`` of ``frame`` with translated headers and coded values."""
+    index = 0 if lang == "zh" else 1
+    rows = [
+        [VALUE_LABELS[v][index] if isinstance(v, str) and v in VALUE_LABELS else v for v in row]
+        for row in (frame[columns].itertuples(index=False) if not frame.empty else [])
+    ]
+    return table([label(c, lang) for c in columns], rows)
+
+
+def month_text(figures: MonthFigures, lang: Lang) -> str:
+    """The monthly assessment for the terminal."""
+    zh = lang == "zh"
+    scores = figures.scores.sort_values(["unit", "name"])
+    columns = [
+        "unit",
+        "name",
+        "employee_id",
+        "items_month",
+        "items_count",
+        "base_score",
+        "deduction_points",
+        "adjustment_points",
+        "final_score",
+        "tier_coefficient",
+    ]
+    head = (
+        f"{figures.period} 月考核（{figures.year} 年度累计）"
+        if zh
+        else f"Monthly assessment {figures.period} (year {figures.year} to date)"
+    )
+    parts = [head, frame_table(scores, columns, lang)]
+    names = "、".join(figures.not_reported["name"]) or ("无" if zh else "none")
+    parts.append(("本月尚未报送：" if zh else "Not reported yet this month: ") + names)
+    categories = [(c, n) for c, n in figures.by_category.items() if n]
+    parts.append(("本月新增信息（按类别）" if zh else "New items by category"))
+    parts.append(table([label("kind", lang), label("count", lang)], categories))
+    if not figures.entries.empty:
+        entries = figures.entries.assign(
+            source=figures.entries["source_file"].astype(str)
+            + " · "
+            + figures.entries["source_sheet"].astype(str)
+            + " · "
+            + figures.entries["source_row"].map(lambda r: f"行{r}" if r else "")
+        )
+        entries = entries.merge(figures.scores[["employee_id", "name"]], on="employee_id")
+        parts.append(
+            "扣分与加减分明细（含来源）" if zh else "Deductions and adjustments (with source)"
+        )
+        parts.append(
+            frame_table(entries, ["name", "kind", "points", "period", "source", "detail"], lang)
+        )
+    if not figures.movements.empty:
+        parts.append("本月闭环跟踪" if zh else "Closed-loop movements this month")
+        parts.append(frame_table(figures.movements, ["item_id", "date", "stage"], lang))
+    return "\n\n".join(parts)
+
+
+def quarter_text(figures: QuarterFigures, lang: Lang) -> str:
+    """The quarterly evaluation for the terminal."""
+    zh = lang == "zh"
+    head = (
+        f"{figures.year} 年第 {figures.quarter} 季度评价（{'、'.join(figures.months_in)}）"
+        if zh
+        else f"Quarterly evaluation {figures.year}-Q{figures.quarter}"
+    )
+    columns = [
+        "unit",
+        "name",
+        "quarter_items",
+        "quarter_adopted",
+        "present",
+        "excused",
+        "absent",
+        "items_count",
+        "final_score",
+        "projected_score",
+        "projected_coefficient",
+        "warnings",
+    ]
+    liaisons = figures.liaisons.sort_values(["unit", "name"])
+    units = frame_table(
+        figures.units, ["unit", "liaisons", "quarter_items", "quarter_adopted", "absent"], lang
+    )
+    funnel = table([label("stage", lang), label("count", lang)], list(figures.funnel.items()))
+    return "\n\n".join(
+        [
+            head,
+            frame_table(liaisons, columns, lang),
+            "按单位" if zh else "By unit",
+            units,
+            "闭环漏斗" if zh else "Closed-loop funnel",
+            funnel,
+        ]
+    )
+
+
+def payout_text(figures: PayoutFigures, lang: Lang) -> str:
+    """The year-end payout register for the terminal."""
+    zh = lang == "zh"
+    parts = [f"{figures.year} 年度津贴兑现" if zh else f"Year-end payout {figures.year}"]
+    if figures.missing_months:
+        months = ", ".join(figures.missing_months)
+        parts.append(
+            (
+                "注意：以下月份没有台账，结果不完整："
+                if zh
+                else "WARNING: no ledger for these months; figures are incomplete: "
+            )
+            + months
+        )
+    scores = figures.result.scores.sort_values(["unit", "name"])
+    columns = [
+        "unit",
+        "name",
+        "employee_id",
+        "items_count",
+        "base_score",
+        "absence_points",
+        "missing_month_points",
+        "untrue_points",
+        "violation_points",
+        "adjustment_points",
+        "final_score",
+        "coefficient",
+        "allowance_amount",
+        "dismissed",
+    ]
+    parts.append(frame_table(scores, columns, lang))
+    total = figures.total_amount
+    parts.append(
+        ("合计金额：" if zh else "Total: ") + f"{total:,.2f}（{amount_in_capitals(total)}）"
+    )
+    if not figures.result.unit_penalties.empty:
+        parts.append("单位扣分" if zh else "Unit penalties")
+        parts.append(
+            frame_table(
+                figures.result.unit_penalties, ["unit", "period", "points", "name", "reason"], lang
+            )
+        )
+    if not figures.result.fines.empty:
+        parts.append("负责人罚款" if zh else "Fines")
+        parts.append(
+            frame_table(figures.result.fines, ["unit", "unit_head", "amount", "name"], lang)
+        )
+    loop = figures.loop
+    parts.append(
+        ("闭环统计：" if zh else "Closed loop: ")
+        + (
+            f"收集 {loop['collected']} 条，问题 {loop['problems']} 条，整改 {loop['rectified']} 条，"
+            f"验收 {loop['inspected']} 条，合格率 {_rate(loop['pass_rate'])}，"
+            f"采纳 {loop['adopted']} 条（{_rate(loop['adoption_rate'])}）"
+            if zh
+            else f"collected {loop['collected']}, problems {loop['problems']}, rectified "
+            f"{loop['rectified']}, inspected {loop['inspected']}, pass rate "
+            f"{_rate(loop['pass_rate'])}, adopted {loop['adopted']} ({_rate(loop['adoption_rate'])})"
+        )
+    )
+    open_items = loop["open_items"]
+    if isinstance(open_items, pd.DataFrame) and not open_items.empty:
+        parts.append("未闭环事项" if zh else "Open items")
+        parts.append(
+            frame_table(open_items, ["item_id", "name", "stage", "date", "age_days"], lang)
+        )
+    return "\n\n".join(parts)
+
+
+def _rate(value: object) -> str:
+    return "—" if value is None else f"{value}%"

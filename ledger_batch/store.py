@@ -1,0 +1,323 @@
+"""Stage 4, store: the SQLite file that holds every accepted ledger, version by version.
+
+Each ledger sheet has a table whose columns come from the field registry, plus where each
+row came from (file, sheet, Excel row). ``active_sheets`` says which file is in force for
+each (month, ledger); older versions stay in the tables and in ``archive/`` as history.
+A file is stored in one transaction: wholly or not at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from ledger_batch.fields import LEDGERS, MONTH_LEDGERS, Ledger, ledger_named
+from ledger_batch.normalise import LedgerFile
+
+SCHEMA_VERSION = 1
+SOURCE_COLUMNS = ("file_id", "period", "source_sheet", "source_row")
+
+
+def _ledger_table_sql(ledger: Ledger) -> str:
+    columns = ", ".join(f"{name} TEXT" for name in ledger.field_names)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {ledger.name} (file_id INTEGER NOT NULL REFERENCES files, "
+        f"period TEXT NOT NULL, source_sheet TEXT NOT NULL, source_row INTEGER NOT NULL, "
+        f"{columns});\n"
+        f"CREATE INDEX IF NOT EXISTS {ledger.name}_by_file ON {ledger.name}(file_id);"
+    )
+
+
+SCHEMA = "\n".join(
+    [
+        """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE IF NOT EXISTS files (
+        file_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, original_name TEXT NOT NULL,
+        archived_as TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL,
+        version INTEGER NOT NULL, ledgers TEXT NOT NULL, ingested_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS active_sheets (
+        period TEXT NOT NULL, ledger TEXT NOT NULL, file_id INTEGER NOT NULL REFERENCES files,
+        PRIMARY KEY (period, ledger));
+    CREATE TABLE IF NOT EXISTS events (
+        event_id INTEGER PRIMARY KEY, at TEXT NOT NULL, os_user TEXT NOT NULL,
+        action TEXT NOT NULL, period TEXT, detail TEXT);
+    """,
+        *(_ledger_table_sql(ledger) for ledger in LEDGERS),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file's row in ``files``."""
+
+    file_id: int
+    sha256: str
+    original_name: str
+    archived_as: str
+    kind: str
+    period: str
+    version: int
+    ledgers: str
+    ingested_at: str
+
+
+def _to_sql(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class Store:
+    """The workspace's SQLite store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.connection.execute("PRAGMA foreign_keys = ON")
+        self.connection.execute("PRAGMA journal_mode = WAL")
+        self.connection.executescript(SCHEMA)
+        self.connection.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def next_version(self, period: str, kind: str) -> int:
+        """The version number the next file for ``period`` gets."""
+        row = self.connection.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM files WHERE period = ? AND kind = ?",
+            (period, kind),
+        ).fetchone()
+        return int(row[0])
+
+    def find_active_duplicate(self, sha256: str, period: str) -> StoredFile | None:
+        """The in-force file of ``period`` with exactly these bytes, if any."""
+        row = self.connection.execute(
+            "SELECT f.* FROM files f JOIN active_sheets a ON a.file_id = f.file_id "
+            "WHERE f.sha256 = ? AND f.period = ? LIMIT 1",
+            (sha256, period),
+        ).fetchone()
+        return StoredFile(*row) if row else None
+
+    def store_file(
+        self, ledger_file: LedgerFile, sha256: str, archived_as: str, version: int
+    ) -> int:
+        """Insert a validated file and make it the one in force; returns its file_id."""
+        ledgers = self._replaced_ledgers(ledger_file)
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO files (sha256, original_name, archived_as, kind, period, version, "
+                "ledgers, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sha256,
+                    ledger_file.file_name,
+                    archived_as,
+                    ledger_file.kind,
+                    ledger_file.period,
+                    version,
+                    ",".join(ledgers),
+                    datetime.now().isoformat(timespec="seconds"),
+                ),
+            )
+            file_id = int(cursor.lastrowid or 0)
+            for ledger_name, sheet in ledger_file.sheets.items():
+                self._insert_rows(
+                    db,
+                    ledger_named(ledger_name),
+                    sheet.records,
+                    file_id,
+                    ledger_file.period,
+                    sheet.sheet_name,
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO active_sheets (period, ledger, file_id) VALUES (?, ?, ?)",
+                [(ledger_file.period, name, file_id) for name in ledgers],
+            )
+        return file_id
+
+    @staticmethod
+    def _replaced_ledgers(ledger_file: LedgerFile) -> list[str]:
+        """A workbook replaces its whole month; a CSV (one sheet) replaces only that sheet."""
+        if ledger_file.kind == "roster":
+            return ["roster"]
+        names = set(ledger_file.sheets)
+        if "submissions" in names:
+            names |= {ledger.name for ledger in MONTH_LEDGERS}
+        return sorted(names)
+
+    @staticmethod
+    def _insert_rows(
+        db: sqlite3.Connection,
+        ledger: Ledger,
+        records: pd.DataFrame,
+        file_id: int,
+        period: str,
+        sheet_name: str,
+    ) -> None:
+        if records.empty:
+            return
+        columns = [*SOURCE_COLUMNS, *ledger.field_names]
+        placeholders = ", ".join("?" * len(columns))
+        field_values = [records[name].tolist() for name in ledger.field_names]
+        rows = (
+            (file_id, period, sheet_name, int(source_row), *(_to_sql(v) for v in values))
+            for source_row, *values in zip(
+                records["source_row"].tolist(), *field_values, strict=True
+            )
+        )
+        db.executemany(
+            f"INSERT INTO {ledger.name} ({', '.join(columns)}) VALUES ({placeholders})", rows
+        )
+
+    def record_event(self, action: str, period: str | None, detail: dict[str, object]) -> None:
+        """Append to the audit trail (time, OS user, action, detail)."""
+        self.connection.execute(
+            "INSERT INTO events (at, os_user, action, period, detail) VALUES (?, ?, ?, ?, ?)",
+            (
+                datetime.now().isoformat(timespec="seconds"),
+                _os_user(),
+                action,
+                period,
+                json.dumps(detail, ensure_ascii=False, default=str),
+            ),
+        )
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def active_file(self, period: str, ledger_name: str) -> StoredFile | None:
+        """The file in force for ``(period, ledger)``."""
+        row = self.connection.execute(
+            "SELECT f.* FROM files f JOIN active_sheets a ON a.file_id = f.file_id "
+            "WHERE a.period = ? AND a.ledger = ?",
+            (period, ledger_name),
+        ).fetchone()
+        return StoredFile(*row) if row else None
+
+    def months_in(self) -> dict[str, StoredFile]:
+        """Months whose submissions are in force, with the file that brought them."""
+        rows = self.connection.execute(
+            "SELECT f.* FROM files f JOIN active_sheets a ON a.file_id = f.file_id "
+            "WHERE a.ledger = 'submissions' ORDER BY a.period"
+        ).fetchall()
+        return {row[5]: StoredFile(*row) for row in rows}
+
+    def load(self, ledger_name: str, periods: list[str] | None = None) -> pd.DataFrame:
+        """In-force rows of a ledger (for ``periods``, or all), typed as the registry says."""
+        ledger = ledger_named(ledger_name)
+        sql = (
+            f"SELECT t.* , f.original_name AS source_file FROM {ledger.name} t "
+            "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = ? "
+            "AND a.period = t.period JOIN files f ON f.file_id = t.file_id"
+        )
+        params: list[object] = [ledger.name]
+        if periods is not None:
+            sql += f" WHERE t.period IN ({', '.join('?' * len(periods))})"
+            params += periods
+        frame = pd.read_sql_query(
+            sql + " ORDER BY t.period, t.source_row", self.connection, params=params, dtype=object
+        )
+        return typed_frame(frame, ledger)
+
+    def load_file_rows(self, ledger_name: str, file_id: int) -> pd.DataFrame:
+        """Rows a given file brought for a ledger (also for versions no longer in force)."""
+        ledger = ledger_named(ledger_name)
+        frame = pd.read_sql_query(
+            f"SELECT * FROM {ledger.name} WHERE file_id = ?",
+            self.connection,
+            params=[file_id],
+            dtype=object,
+        )
+        return typed_frame(frame, ledger)
+
+    def roster_versions(self) -> pd.DataFrame:
+        """Every roster in force from its month on: rows plus ``effective_period``."""
+        frame = self.load("roster")
+        return frame.rename(columns={"period": "effective_period"})
+
+    def roster_for(self, period: str) -> pd.DataFrame | None:
+        """The roster in force in ``period`` (the newest one from its month on), or None."""
+        row = self.connection.execute(
+            "SELECT MAX(period) FROM active_sheets WHERE ledger = 'roster' AND period <= ?",
+            (period,),
+        ).fetchone()
+        if row[0] is None:
+            return None
+        return self.load("roster", [row[0]])
+
+    def items_index(self, excluding_period: str | None = None) -> pd.DataFrame:
+        """Every in-force item (number, month, owner, date, content, truthfulness)."""
+        items = self.load("submissions")
+        columns = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
+        if excluding_period is not None:
+            items = items[items["period"] != excluding_period]
+        return items[columns].reset_index(drop=True)
+
+    def events(self, year_prefix: str | None = None) -> list[tuple[str, ...]]:
+        """The audit trail, oldest first."""
+        sql = "SELECT at, os_user, action, period, detail FROM events"
+        if year_prefix:
+            sql += " WHERE period LIKE ?"
+            return self.connection.execute(
+                sql + " ORDER BY event_id", (f"{year_prefix}%",)
+            ).fetchall()
+        return self.connection.execute(sql + " ORDER BY event_id").fetchall()
+
+
+def typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+    """Turn stored text back into dates and Decimals; None for missing."""
+    frame = frame.astype(object).where(frame.notna(), None)
+    for spec in ledger.fields:
+        if spec.name not in frame or frame.empty:
+            continue
+        if spec.kind == "date":
+            frame[spec.name] = pd.Series(
+                [date.fromisoformat(v) if v else None for v in frame[spec.name]],
+                index=frame.index,
+                dtype=object,
+            )
+        elif spec.kind == "number":
+            frame[spec.name] = pd.Series(
+                [Decimal(v) if v is not None else None for v in frame[spec.name]],
+                index=frame.index,
+                dtype=object,
+            )
+    if "source_row" in frame:
+        frame["source_row"] = frame["source_row"].astype(int)
+    return frame
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,552 @@
+"""Stage 3, validate: the checks that need more than one cell — dates inside the file's
+month, people resolved against the roster, item numbers unique and known, seat rules.
+
+Validation fills in what the rules define (a person's 工号 from an unambiguous name, item
+numbers ``YYYYMM-NNN`` for blank 编号, defaults for blank choices) and reports the rest.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+
+from ledger_batch.config import Rules, Seat
+from ledger_batch.errors import Problem
+from ledger_batch.fields import NO, STAGES
+from ledger_batch.normalise import LedgerFile, SheetRecords
+from ledger_batch.periods import month_end, month_start, split_period
+
+DATE_FIELD = {
+    "submissions": "date",
+    "attendance": "meeting_date",
+    "violations": "date",
+    "adjustments": "date",
+}
+"""The date that places a row in its month, per ledger."""
+
+ITEM_INDEX_COLUMNS = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
+
+
+@dataclass
+class StoreContext:
+    """What validation needs from the store: the roster in force and the known items."""
+
+    roster: pd.DataFrame | None
+    items: pd.DataFrame
+
+
+def name_key(name: str) -> str:
+    """How names are compared (as written, but NFKC so full-width forms match)."""
+    return unicodedata.normalize("NFKC", name)
+
+
+def in_service(roster: pd.DataFrame, on: date) -> pd.Series:
+    """Rows of ``roster`` serving on day ``on`` (appointed on or before, not yet dismissed)."""
+    appointed = roster["appointed_on"].map(lambda d: d is not None and d <= on)
+    dismissed = roster["dismissed_on"].map(lambda d: d is not None and d <= on)
+    return appointed & ~dismissed
+
+
+def is_dismissal(reason: object, rules: Rules) -> bool:
+    """Whether a 解聘原因 is a dismissal with penalties rather than an ordinary departure."""
+    if not isinstance(reason, str) or not reason.strip():
+        return False
+    return not any(word in reason for word in rules.ordinary_departure_reasons)
+
+
+def validate_file(
+    ledger_file: LedgerFile, context: StoreContext, rules: Rules, seats: tuple[Seat, ...]
+) -> list[Problem]:
+    """Every cross-cell problem of ``ledger_file``; fills resolved values into its frames."""
+    problems: list[Problem] = []
+    roster_sheet = ledger_file.sheets.get("roster")
+    roster = context.roster
+    if roster_sheet is not None:
+        problems += validate_roster(roster_sheet, ledger_file.period, rules, seats)
+        roster = roster_sheet.records
+    if ledger_file.kind == "roster":
+        return problems
+    if roster is None or roster.empty:
+        return [*problems, Problem("no_roster", params={"period": ledger_file.period})]
+    problems += _check_months(ledger_file)
+    for ledger_name in ("submissions", "attendance", "violations", "adjustments"):
+        sheet = ledger_file.sheets.get(ledger_name)
+        if sheet is not None and not sheet.records.empty:
+            problems += _resolve_people(sheet, roster)
+    submissions = ledger_file.sheets.get("submissions")
+    if submissions is not None:
+        problems += _check_submissions(submissions, ledger_file.period, context.items, roster)
+    problems += _check_item_references(ledger_file, context.items)
+    return problems
+
+
+def _check_months(ledger_file: LedgerFile) -> list[Problem]:
+    period = ledger_file.period
+    first, last = month_start(period), month_end(period)
+    problems: list[Problem] = []
+    outside_total, dated_total = 0, 0
+    for ledger_name, date_field in DATE_FIELD.items():
+        sheet = ledger_file.sheets.get(ledger_name)
+        if sheet is None or sheet.records.empty:
+            continue
+        for row, value in zip(sheet.records["source_row"], sheet.records[date_field], strict=True):
+            if value is None:
+                continue
+            dated_total += 1
+            if not first <= value <= last:
+                outside_total += 1
+                problems.append(
+                    Problem(
+                        "date_outside_month",
+                        sheet=sheet.sheet_name,
+                        row=int(row),
+                        column=sheet.columns[date_field],
+                        value=value.isoformat(),
+                        params={"period": period},
+                    )
+                )
+    tracking = ledger_file.sheets.get("tracking")
+    if tracking is not None and not tracking.records.empty:
+        for row, value in zip(
+            tracking.records["source_row"], tracking.records["date"], strict=True
+        ):
+            if value is not None and value > last:
+                problems.append(
+                    Problem(
+                        "date_after_month",
+                        sheet=tracking.sheet_name,
+                        row=int(row),
+                        column=tracking.columns["date"],
+                        value=value.isoformat(),
+                        params={"period": period},
+                    )
+                )
+    if dated_total and outside_total * 2 > dated_total:
+        problems.insert(
+            0,
+            Problem(
+                "period_mismatch",
+                params={"name_period": period, "data_period": _commonest_month(ledger_file)},
+            ),
+        )
+    return problems
+
+
+def _commonest_month(ledger_file: LedgerFile) -> str:
+    months: list[str] = []
+    for ledger_name, date_field in DATE_FIELD.items():
+        frame = ledger_file.frame(ledger_name)
+        if frame is not None and not frame.empty:
+            months += [d.strftime("%Y-%m") for d in frame[date_field] if d is not None]
+    return pd.Series(months).mode().iloc[0] if months else "?"
+
+
+def _resolve_people(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
+    """Fill ``employee_id`` (and the roster's spelling of the name) for every row."""
+    by_id = dict(zip(roster["employee_id"], roster["name"], strict=True))
+    by_name: dict[str, list[str]] = {}
+    for employee_id, name in zip(roster["employee_id"], roster["name"], strict=True):
+        by_name.setdefault(name_key(name), []).append(employee_id)
+    records = sheet.records
+    problems: list[Problem] = []
+    resolved_ids, resolved_names = [], []
+    for row, name, employee_id in zip(
+        records["source_row"], records["name"], records["employee_id"], strict=True
+    ):
+        found, problem = _resolve_one(name, employee_id, by_id, by_name)
+        if problem is not None:
+            column = sheet.columns.get("employee_id" if employee_id else "name", "")
+            problems.append(
+                Problem(
+                    problem[0],
+                    sheet=sheet.sheet_name,
+                    row=int(row),
+                    column=column,
+                    value=employee_id or name or "",
+                    params=problem[1],
+                )
+            )
+        resolved_ids.append(found)
+        resolved_names.append(by_id.get(found, name) if found else name)
+    records["employee_id"] = pd.Series(resolved_ids, index=records.index, dtype=object)
+    records["name"] = pd.Series(resolved_names, index=records.index, dtype=object)
+    return problems
+
+
+def _resolve_one(
+    name: str | None,
+    employee_id: str | None,
+    by_id: dict[str, str],
+    by_name: dict[str, list[str]],
+) -> tuple[str | None, tuple[str, dict[str, object]] | None]:
+    if employee_id:
+        roster_name = by_id.get(employee_id)
+        if roster_name is None:
+            return None, ("unknown_person", {"who": f"工号 {employee_id}"})
+        if name and name_key(name) != name_key(roster_name):
+            return None, (
+                "name_id_mismatch",
+                {"employee_id": employee_id, "roster_name": roster_name, "name": name},
+            )
+        return employee_id, None
+    if not name:
+        return None, None  # already reported as a blank required cell
+    matches = by_name.get(name_key(name), [])
+    if len(matches) == 1:
+        return matches[0], None
+    if not matches:
+        return None, ("unknown_person", {"who": name})
+    return None, ("ambiguous_name", {"name": name, "count": len(matches)})
+
+
+def _check_submissions(
+    sheet: SheetRecords, period: str, known_items: pd.DataFrame, roster: pd.DataFrame
+) -> list[Problem]:
+    records = sheet.records
+    if records.empty:
+        return []
+    records["truthful"] = records["truthful"].fillna("待核实")
+    records["adopted"] = records["adopted"].fillna(NO)
+    is_problem = records["kind"] == "问题"
+    records.loc[is_problem & records["stage"].isna(), "stage"] = STAGES[0]
+    problems = _assign_item_ids(sheet, period, known_items)
+    problems += _check_service(sheet, roster)
+    problems += _inspection_problems(sheet)
+    problems += _duplicate_item_warnings(sheet, known_items)
+    return problems
+
+
+def _assign_item_ids(sheet: SheetRecords, period: str, known: pd.DataFrame) -> list[Problem]:
+    records = sheet.records
+    other_months = dict(zip(known["item_id"], known["period"], strict=True))
+    problems: list[Problem] = []
+    first_row: dict[str, int] = {}
+    for row, item_id in zip(records["source_row"], records["item_id"], strict=True):
+        if item_id is None:
+            continue
+        column = sheet.columns["item_id"]
+        if item_id in first_row:
+            problems.append(
+                Problem(
+                    "duplicate_item_id",
+                    sheet=sheet.sheet_name,
+                    row=int(row),
+                    column=column,
+                    value=item_id,
+                    params={"item_id": item_id, "other_row": first_row[item_id]},
+                )
+            )
+        elif item_id in other_months:
+            problems.append(
+                Problem(
+                    "item_id_in_other_month",
+                    sheet=sheet.sheet_name,
+                    row=int(row),
+                    column=column,
+                    value=item_id,
+                    params={"item_id": item_id, "other_period": other_months[item_id]},
+                )
+            )
+        first_row.setdefault(item_id, int(row))
+    year, month = split_period(period)
+    taken = set(first_row) | set(other_months)
+    counter = 0
+    assigned = []
+    for item_id in records["item_id"]:
+        if item_id is None:
+            counter += 1
+            while (candidate := f"{year:04d}{month:02d}-{counter:03d}") in taken:
+                counter += 1
+            item_id = candidate
+            taken.add(item_id)
+        assigned.append(item_id)
+    records["item_id"] = pd.Series(assigned, index=records.index, dtype=object)
+    return problems
+
+
+def _check_service(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
+    terms = {row.employee_id: (row.appointed_on, row.dismissed_on) for row in roster.itertuples()}
+    problems = []
+    records = sheet.records
+    for row, employee_id, name, day in zip(
+        records["source_row"], records["employee_id"], records["name"], records["date"], strict=True
+    ):
+        if employee_id is None or day is None or employee_id not in terms:
+            continue
+        appointed, dismissed = terms[employee_id]
+        if (appointed is not None and day < appointed) or (
+            dismissed is not None and day >= dismissed
+        ):
+            term = f"{appointed or ''} – {dismissed or ''}"
+            problems.append(
+                Problem(
+                    "not_in_service",
+                    sheet=sheet.sheet_name,
+                    row=int(row),
+                    column=sheet.columns["date"],
+                    value=day.isoformat(),
+                    params={"name": name, "date": day.isoformat(), "term": term},
+                )
+            )
+    return problems
+
+
+def _inspection_problems(sheet: SheetRecords) -> list[Problem]:
+    records = sheet.records
+    bad = records["inspection"].notna() & (records["stage"] != STAGES[-1])
+    return [
+        Problem(
+            "inspection_without_stage",
+            sheet=sheet.sheet_name,
+            row=int(row),
+            column=sheet.columns.get("inspection", "复查结果"),
+            value=str(value),
+        )
+        for row, value in zip(
+            records.loc[bad, "source_row"], records.loc[bad, "inspection"], strict=True
+        )
+    ]
+
+
+def _duplicate_item_warnings(sheet: SheetRecords, known: pd.DataFrame) -> list[Problem]:
+    records = sheet.records
+    seen: dict[tuple[object, str], str] = {
+        (employee_id, _content_key(content)): str(item_id)
+        for employee_id, content, item_id in zip(
+            known["employee_id"], known["content"], known["item_id"], strict=True
+        )
+        if isinstance(content, str)
+    }
+    warnings = []
+    for row, employee_id, content, item_id in zip(
+        records["source_row"],
+        records["employee_id"],
+        records["content"],
+        records["item_id"],
+        strict=True,
+    ):
+        if not isinstance(content, str):
+            continue
+        key = (employee_id, _content_key(content))
+        if key in seen:
+            warnings.append(
+                Problem(
+                    "possible_duplicate_item",
+                    "warning",
+                    sheet=sheet.sheet_name,
+                    row=int(row),
+                    column=sheet.columns["content"],
+                    value=content[:40],
+                    params={"other": seen[key]},
+                )
+            )
+        else:
+            seen[key] = f"{item_id}"
+    return warnings
+
+
+def _content_key(content: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", content).split())
+
+
+def _check_item_references(ledger_file: LedgerFile, known: pd.DataFrame) -> list[Problem]:
+    """Tracking updates and 信息不实 notices must name a known item (of that person)."""
+    items = known[ITEM_INDEX_COLUMNS]
+    submissions = ledger_file.frame("submissions")
+    if submissions is not None and not submissions.empty:
+        here = submissions.assign(period=ledger_file.period)[ITEM_INDEX_COLUMNS]
+        items = pd.concat([items, here], ignore_index=True) if not items.empty else here
+    index = {row.item_id: row for row in items.itertuples()}
+    problems: list[Problem] = []
+    tracking = ledger_file.sheets.get("tracking")
+    if tracking is not None and not tracking.records.empty:
+        problems += _tracking_problems(tracking, index)
+    violations = ledger_file.sheets.get("violations")
+    if violations is not None and not violations.records.empty:
+        problems += _notice_problems(violations, index)
+    return problems
+
+
+def _tracking_problems(sheet: SheetRecords, index: dict) -> list[Problem]:
+    problems = []
+    records = sheet.records
+    for row in records.itertuples():
+        if row.item_id is None:
+            continue
+        item = index.get(row.item_id)
+        if item is None:
+            problems.append(
+                Problem(
+                    "unknown_item_id",
+                    sheet=sheet.sheet_name,
+                    row=int(row.source_row),
+                    column=sheet.columns["item_id"],
+                    value=row.item_id,
+                    params={"item_id": row.item_id},
+                )
+            )
+        elif row.date is not None and item.date is not None and row.date < item.date:
+            problems.append(
+                Problem(
+                    "tracking_before_item",
+                    sheet=sheet.sheet_name,
+                    row=int(row.source_row),
+                    column=sheet.columns["date"],
+                    value=row.date.isoformat(),
+                    params={"reported": item.date.isoformat()},
+                )
+            )
+        if row.inspection is not None and row.stage != STAGES[-1]:
+            problems.append(
+                Problem(
+                    "inspection_without_stage",
+                    sheet=sheet.sheet_name,
+                    row=int(row.source_row),
+                    column=sheet.columns.get("inspection", "复查结果"),
+                    value=row.inspection,
+                )
+            )
+    return problems
+
+
+def _notice_problems(sheet: SheetRecords, index: dict) -> list[Problem]:
+    problems: list[Problem] = []
+    for row in sheet.records.itertuples():
+        if row.item_id is None:
+            continue
+        item = index.get(row.item_id)
+        where = {
+            "sheet": sheet.sheet_name,
+            "row": int(row.source_row),
+            "column": sheet.columns["item_id"],
+            "value": row.item_id,
+        }
+        if item is None:
+            problems.append(Problem("unknown_item_id", params={"item_id": row.item_id}, **where))
+        elif row.employee_id is not None and item.employee_id != row.employee_id:
+            problems.append(
+                Problem(
+                    "item_of_other_person",
+                    params={"item_id": row.item_id, "owner": item.name, "name": row.name},
+                    **where,
+                )
+            )
+        elif row.violation_type == "信息不实" and item.truthful != NO:
+            problems.append(
+                Problem(
+                    "untrue_notice_on_true_item",
+                    "warning",
+                    params={"item_id": row.item_id, "truthful": item.truthful},
+                    **where,
+                )
+            )
+    return problems
+
+
+def validate_roster(
+    sheet: SheetRecords, period: str, rules: Rules, seats: tuple[Seat, ...]
+) -> list[Problem]:
+    """Duplicate 工号 and bad terms are errors; seat rules and dismissals are warnings."""
+    records = sheet.records
+    problems: list[Problem] = []
+    first_row: dict[str, int] = {}
+    for row in records.itertuples():
+        if row.employee_id in first_row:
+            problems.append(
+                Problem(
+                    "duplicate_employee_id",
+                    sheet=sheet.sheet_name,
+                    row=int(row.source_row),
+                    column=sheet.columns["employee_id"],
+                    value=row.employee_id,
+                    params={
+                        "employee_id": row.employee_id,
+                        "other_row": first_row[row.employee_id],
+                    },
+                )
+            )
+        elif row.employee_id is not None:
+            first_row[row.employee_id] = int(row.source_row)
+        problems += _term_problems(sheet, row, rules)
+    if not any(p.severity == "error" for p in problems) and not records.empty:
+        problems += [
+            replace(p, sheet=sheet.sheet_name)
+            for p in seat_problems(records, month_end(period), seats)
+        ]
+    return problems
+
+
+def _term_problems(sheet: SheetRecords, row: object, rules: Rules) -> list[Problem]:
+    appointed = getattr(row, "appointed_on")
+    dismissed = getattr(row, "dismissed_on")
+    reason = getattr(row, "dismissal_reason")
+    where = {"sheet": sheet.sheet_name, "row": int(getattr(row, "source_row"))}
+    if dismissed is None:
+        return []
+    if appointed is not None and dismissed <= appointed:
+        return [
+            Problem(
+                "dismissal_before_appointment",
+                column=sheet.columns["dismissed_on"],
+                value=dismissed.isoformat(),
+                **where,
+            )
+        ]
+    if not isinstance(reason, str) or not reason.strip():
+        return [
+            Problem(
+                "departure_without_reason",
+                "warning",
+                column=sheet.columns.get("dismissal_reason", "解聘原因"),
+                params={"name": getattr(row, "name")},
+                **where,
+            )
+        ]
+    if is_dismissal(reason, rules):
+        return [
+            Problem(
+                "dismissed_departure",
+                "warning",
+                value=reason,
+                params={
+                    "name": getattr(row, "name"),
+                    "date": dismissed.isoformat(),
+                    "reason": reason,
+                },
+                **where,
+            )
+        ]
+    return []
+
+
+def seat_problems(roster: pd.DataFrame, on: date, seats: tuple[Seat, ...]) -> list[Problem]:
+    """Seat-rule findings (SPEC §1) for the liaisons serving on day ``on``."""
+    serving = roster[in_service(roster, on)]
+    problems: list[Problem] = []
+    configured = {seat.unit: seat for seat in seats}
+    for unit in sorted(set(serving["unit"]) - set(configured)):
+        problems.append(Problem("unknown_unit", "warning", params={"unit": unit}))
+    for seat in seats:
+        members = serving[serving["unit"] == seat.unit]
+        if len(members) != seat.seats:
+            problems.append(
+                Problem(
+                    "seat_count",
+                    "warning",
+                    params={"unit": seat.unit, "expected": seat.seats, "actual": len(members)},
+                )
+            )
+            continue
+        positions = sorted(p for p in members["position"] if isinstance(p, str))
+        if seat.leader_and_worker and positions != ["班组长", "职工"]:
+            problems.append(Problem("seat_pair", "warning", params={"unit": seat.unit}))
+        if seat.female_required and "女" not in set(members["gender"]):
+            problems.append(Problem("seat_female", "warning", params={"unit": seat.unit}))
+    expected = sum(seat.seats for seat in seats)
+    problems.append(
+        Problem("seat_total", "note", params={"actual": len(serving), "expected": expected})
+    )
+    return problems

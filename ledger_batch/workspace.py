@@ -1,0 +1,139 @@
+"""A workspace: the folder the office works in, with its rules file and its store.
+
+Layout: ``ledger-batch.toml`` (rules), ``inbox/`` (drop files here), ``archive/`` (every
+accepted original), ``quarantine/`` (rejected files and their error reports),
+``reports/``, ``outbox/`` and the SQLite store ``ledger.db``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ledger_batch.config import Limits, Rules, Settings, load_settings
+from ledger_batch.errors import WorkspaceError
+from ledger_batch.store import Store
+from ledger_batch.templating import environment
+
+CONFIG_NAME = "ledger-batch.toml"
+STORE_NAME = "ledger.db"
+FOLDERS = ("inbox", "archive", "quarantine", "reports", "outbox")
+
+
+@dataclass
+class Workspace:
+    """Paths and settings of one workspace."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        """The rules file."""
+        return self.root / CONFIG_NAME
+
+    @property
+    def store_path(self) -> Path:
+        """The SQLite store."""
+        return self.root / STORE_NAME
+
+    def folder(self, name: str) -> Path:
+        """One of ``FOLDERS``."""
+        return self.root / name
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The rules file over the defaults."""
+        return load_settings(self.config_path)
+
+    def open_store(self) -> Store:
+        """A connection to the store."""
+        return Store(self.store_path)
+
+    @classmethod
+    def create(cls, root: Path) -> tuple[Workspace, list[Path]]:
+        """Create what is missing of a workspace; returns it and the paths it created."""
+        root.mkdir(parents=True, exist_ok=True)
+        workspace = cls(root.resolve())
+        created: list[Path] = []
+        for name in FOLDERS:
+            folder = workspace.folder(name)
+            if not folder.exists():
+                folder.mkdir()
+                created.append(folder)
+        if not workspace.config_path.exists():
+            workspace.config_path.write_text(default_config_text(), encoding="utf-8")
+            created.append(workspace.config_path)
+        if not workspace.store_path.exists():
+            workspace.open_store().close()
+            created.append(workspace.store_path)
+        return workspace, created
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """An existing workspace, or WorkspaceError naming how to create it."""
+        workspace = cls(root.resolve())
+        if not workspace.store_path.exists() or not workspace.folder("inbox").is_dir():
+            raise WorkspaceError("workspace_missing", path=str(root))
+        return workspace
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def _table_rows(models: tuple[BaseModel, ...]) -> list[list[tuple[str, str]]]:
+    return [
+        [
+            (key, _toml_value(value))
+            for key, value in model.model_dump().items()
+            if value is not None
+        ]
+        for model in models
+    ]
+
+
+def _described_items(model_class: type[BaseModel], defaults: BaseModel) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
+    for key, info in model_class.model_fields.items():
+        value = getattr(defaults, key)
+        is_table = isinstance(value, tuple) and value and isinstance(value[0], BaseModel)
+        items.append(
+            {
+                "key": key,
+                "description": info.description or "",
+                "is_table": is_table,
+                "value": _table_rows(value) if is_table else _toml_value(value),
+            }
+        )
+    return items
+
+
+def default_config_text() -> str:
+    """The rules file ``init`` writes: every rule with its default and its SPEC citation."""
+    settings = Settings()
+    company = Settings.model_fields["company"]
+    return (
+        environment()
+        .get_template("ledger-batch.toml.j2")
+        .render(
+            company={"description": company.description, "value": _toml_value(settings.company)},
+            rules=_described_items(Rules, settings.rules),
+            seats=_table_rows(settings.seats),
+            limits=_described_items(Limits, settings.limits),
+        )
+    )
