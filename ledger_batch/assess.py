@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -23,6 +24,7 @@ from ledger_batch.periods import (
     year_months,
 )
 from ledger_batch.score import (
+    LoopStats,
     YearInputs,
     YearScores,
     closed_loop,
@@ -84,7 +86,7 @@ class PayoutFigures:
     months: list[str]
     missing_months: list[str]
     result: YearScores
-    loop: dict[str, object]
+    loop: LoopStats
     total_amount: Decimal
     as_of: date
     notes: list[str] = field(default_factory=list)
@@ -207,9 +209,9 @@ def _count_by(frame: pd.DataFrame, liaisons: pd.DataFrame) -> list[int]:
     return [int(counts.get(e, 0)) for e in liaisons["employee_id"]]
 
 
-def _warnings(row: object, score: pd.Series) -> str:
+def _warnings(row: Any, score: pd.Series) -> str:
     warnings = []
-    if getattr(row, "projected_coefficient") == 0:
+    if row.projected_coefficient == 0:
         warnings.append("预计不足60分")
     if score["missing_months"]:
         warnings.append(f"{score['missing_months']}个月未报")
@@ -264,21 +266,29 @@ def payout_json(figures: PayoutFigures) -> dict[str, object]:
         }
         for r in scores.itertuples()
     ]
-    loop = {k: v for k, v in figures.loop.items() if k != "open_items"}
-    loop["pass_rate"] = None if loop["pass_rate"] is None else str(loop["pass_rate"])
-    loop["adoption_rate"] = None if loop["adoption_rate"] is None else str(loop["adoption_rate"])
-    open_items = figures.loop["open_items"]
-    assert isinstance(open_items, pd.DataFrame)
-    loop["open_items"] = [
-        {
-            "item_id": o.item_id,
-            "name": o.name,
-            "stage": o.stage,
-            "age_days": o.age_days,
-            "date": o.date.isoformat() if o.date else None,
-        }
-        for o in open_items.itertuples()
-    ]
+    loop = figures.loop
+    loop_json = {
+        "collected": loop.collected,
+        "problems": loop.problems,
+        "rectified": loop.rectified,
+        "inspected": loop.inspected,
+        "passed": loop.passed,
+        "pass_rate": None if loop.pass_rate is None else str(loop.pass_rate),
+        "adopted": loop.adopted,
+        "adoption_rate": None if loop.adoption_rate is None else str(loop.adoption_rate),
+        "by_stage": loop.by_stage,
+        "open_by_stage": loop.open_by_stage,
+        "open_items": [
+            {
+                "item_id": o.item_id,
+                "name": o.name,
+                "stage": o.stage,
+                "age_days": o.age_days,
+                "date": o.date.isoformat() if o.date else None,
+            }
+            for o in loop.open_items.itertuples()
+        ],
+    }
     return {
         "year": figures.year,
         "complete": figures.complete,
@@ -286,7 +296,7 @@ def payout_json(figures: PayoutFigures) -> dict[str, object]:
         "rows": rows,
         "unit_penalties": _records(figures.result.unit_penalties),
         "fines": _records(figures.result.fines),
-        "closed_loop": loop,
+        "closed_loop": loop_json,
         "total_amount": str(figures.total_amount),
     }
 

@@ -130,10 +130,8 @@ def _print_outcome(obj: Context, outcome: FileOutcome) -> None:
             )
         obj.say(f"✔ {name}: {what}")
         for change in outcome.changes:
-            moves = ", ".join(
-                f"{k} {v['before']}→{v['after']}" for k, v in change["changes"].items()
-            )  # type: ignore[attr-defined]
-            obj.say(f"    {change['name']}（{change['employee_id']}）: {moves}")
+            moves = ", ".join(f"{k} {a}→{b}" for k, (a, b) in change.moves.items())
+            obj.say(f"    {change.name}（{change.employee_id}）: {moves}")
     elif outcome.status == "quarantined":
         errors = [p for p in outcome.problems if p.severity == "error"]
         where = f" → {outcome.moved_to}" if outcome.moved_to else ""

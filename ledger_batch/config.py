@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated
 
@@ -107,7 +108,7 @@ class Rules(_Frozen):
         tiers = self.tiers
         if not tiers or tiers[0].min_score is not None or tiers[-1].max_score is not None:
             raise ValueError("tiers: the first tier needs no min_score and the last no max_score")
-        for lower, upper in zip(tiers, tiers[1:], strict=False):
+        for lower, upper in pairwise(tiers):
             if lower.max_score is None or upper.min_score != lower.max_score + 1:
                 raise ValueError(
                     f"tiers: gap or overlap between {lower.max_score} and {upper.min_score}"

@@ -131,7 +131,8 @@ def _person_fields() -> tuple[Field, ...]:
 
 
 _STAGE_SYNONYMS = {"反映": "反映问题", "核实": "调查核实", "整改": "整改落实", "验收": "督查验收"}
-_INSPECTION = dict(choices=("合格", "不合格"), synonyms={"通过": "合格", "不通过": "不合格"})
+_INSPECTION_RESULTS = ("合格", "不合格")
+_INSPECTION_SYNONYMS = {"通过": "合格", "不通过": "不合格"}
 
 SUBMISSIONS = Ledger(
     "submissions",
@@ -209,7 +210,14 @@ SUBMISSIONS = Ledger(
             choices=STAGES,
             synonyms=_STAGE_SYNONYMS,
         ),
-        Field("inspection", "复查结果", "choice", "Inspection result at 督查验收.", **_INSPECTION),
+        Field(
+            "inspection",
+            "复查结果",
+            "choice",
+            "Inspection result at 督查验收.",
+            choices=_INSPECTION_RESULTS,
+            synonyms=_INSPECTION_SYNONYMS,
+        ),
         Field(
             "feedback",
             "反馈情况",
@@ -239,7 +247,14 @@ TRACKING = Ledger(
             choices=STAGES,
             synonyms=_STAGE_SYNONYMS,
         ),
-        Field("inspection", "复查结果", "choice", "Inspection result at 督查验收.", **_INSPECTION),
+        Field(
+            "inspection",
+            "复查结果",
+            "choice",
+            "Inspection result at 督查验收.",
+            choices=_INSPECTION_RESULTS,
+            synonyms=_INSPECTION_SYNONYMS,
+        ),
         Field("note", "说明", "text", "What was done."),
     ),
     has_person=False,

@@ -345,7 +345,8 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "如属正常调动，请在解聘原因中写明（如“工作调动”）",
         ),
         "en": (
-            "{name} dismissed on {date} ({reason}): allowance cancelled, unit penalised, head fined",
+            "{name} dismissed on {date} ({reason}): allowance cancelled, unit penalised, "
+            "head fined",
             "if this was an ordinary transfer, say so in 解聘原因 (e.g. 工作调动)",
         ),
     },

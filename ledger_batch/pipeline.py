@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from ledger_batch.read import (
     read_workbook,
     rejection,
 )
-from ledger_batch.store import Store
+from ledger_batch.store import Store, StoredFile
 from ledger_batch.templating import environment
 from ledger_batch.validate import StoreContext, validate_file
 from ledger_batch.workspace import Workspace
@@ -55,7 +55,7 @@ class FileOutcome:
     moved_to: Path | None = None
     report_path: Path | None = None
     replaced_version: int | None = None
-    changes: list[dict[str, object]] = field(default_factory=list)
+    changes: list[PersonChange] = field(default_factory=list)
 
 
 @dataclass
@@ -160,7 +160,7 @@ def _sha256(path: Path) -> str:
 def read_ledger_file(path: Path, workspace: Workspace) -> LedgerFile:
     """Guard, read and normalise one file; FileRejected for file-level problems."""
     limits = workspace.settings.limits
-    if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not path.suffix.lower() == "":
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES and path.suffix:
         with path.open("rb") as stream:
             head = stream.read(8)
         if not head.startswith((b"PK", b"\xd0\xcf")):
@@ -254,8 +254,8 @@ def _store(
 ) -> FileOutcome:
     kind, period = ledger_file.kind, ledger_file.period
     version = store.next_version(period, kind)
-    previous = {name: store.active_file(period, name) for name in ledger_file.sheets}
-    replaced = next((f for f in previous.values() if f is not None), None)
+    previous = {name: store.active_file(period, name) for name in LEDGER_LABELS}
+    replaced = store.active_file(period, _main_ledger(ledger_file))
     archived = _archive_path(workspace, ledger_file, item.path, version, item.sha256)
     if not dry_run:
         archived.parent.mkdir(parents=True, exist_ok=True)
@@ -290,6 +290,15 @@ def _store(
     )
 
 
+def _main_ledger(ledger_file: LedgerFile) -> str:
+    """The ledger whose earlier version this file replaces (its month's submissions, usually)."""
+    if ledger_file.kind == "roster":
+        return "roster"
+    if "submissions" in ledger_file.sheets:
+        return "submissions"
+    return next(name for name in ledger_file.sheets if name != "roster")
+
+
 def _archive_path(
     workspace: Workspace, ledger_file: LedgerFile, original: Path, version: int, sha256: str
 ) -> Path:
@@ -297,28 +306,39 @@ def _archive_path(
     return folder / f"{original.stem}.v{version}-{sha256[:8]}{original.suffix.lower()}"
 
 
+@dataclass(frozen=True)
+class PersonChange:
+    """How one person's rows changed when a month was replaced: label → (before, after)."""
+
+    employee_id: str
+    name: str
+    moves: dict[str, tuple[int, int]]
+
+
 def person_changes(
-    store: Store, previous: dict[str, object], file_id: int
-) -> list[dict[str, object]]:
+    store: Store, previous: Mapping[str, StoredFile | None], file_id: int
+) -> list[PersonChange]:
     """Per person, how the counts of each ledger changed between the old and new version."""
-    counts: dict[tuple[str, str], dict[str, object]] = {}
+    counts: dict[tuple[str, str], dict[str, list[int]]] = {}
     for ledger_name, label in LEDGER_LABELS.items():
         old_file = previous.get(ledger_name)
-        old = store.load_file_rows(ledger_name, old_file.file_id) if old_file else None  # type: ignore[attr-defined]
-        new = store.load_file_rows(ledger_name, file_id)
-        for when, frame in (("before", old), ("after", new)):
+        versions = (
+            store.load_file_rows(ledger_name, old_file.file_id) if old_file else None,
+            store.load_file_rows(ledger_name, file_id),
+        )
+        for position, frame in enumerate(versions):
             if frame is None or frame.empty:
                 continue
             if ledger_name == "attendance":
                 frame = frame[frame["presence"] == "缺席"]
             for (employee_id, name), size in frame.groupby(["employee_id", "name"]).size().items():
                 entry = counts.setdefault((employee_id, name), {})
-                entry.setdefault(label, {"before": 0, "after": 0})[when] = int(size)
+                entry.setdefault(label, [0, 0])[position] = int(size)
     changes = []
     for (employee_id, name), by_label in sorted(counts.items()):
-        moved = {label: v for label, v in by_label.items() if v["before"] != v["after"]}
-        if moved:
-            changes.append({"employee_id": employee_id, "name": name, "changes": moved})
+        moves = {label: (v[0], v[1]) for label, v in by_label.items() if v[0] != v[1]}
+        if moves:
+            changes.append(PersonChange(employee_id, name, moves))
     return changes
 
 

@@ -79,7 +79,7 @@ def is_lock_file(path: Path) -> bool:
 
 
 def detect_format(path: Path, head: bytes) -> str:
-    """``xlsx``, ``ods``, ``xls``, ``csv``, or a ``not_a_spreadsheet``/``encrypted`` FileRejected."""
+    """The file's format: ``xlsx``, ``ods``, ``xls`` or ``csv``; FileRejected otherwise."""
     if not head:
         raise rejection(path, "corrupt", detail="0 字节 / empty file")
     if head.startswith(ZIP_MAGIC):

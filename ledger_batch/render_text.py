@@ -134,7 +134,7 @@ def month_text(figures: MonthFigures, lang: Lang) -> str:
     names = "、".join(figures.not_reported["name"]) or ("无" if zh else "none")
     parts.append(("本月尚未报送：" if zh else "Not reported yet this month: ") + names)
     categories = [(c, n) for c, n in figures.by_category.items() if n]
-    parts.append(("本月新增信息（按类别）" if zh else "New items by category"))
+    parts.append("本月新增信息（按类别）" if zh else "New items by category")
     parts.append(table([label("kind", lang), label("count", lang)], categories))
     if not figures.entries.empty:
         entries = figures.entries.assign(
@@ -245,24 +245,24 @@ def payout_text(figures: PayoutFigures, lang: Lang) -> str:
             frame_table(figures.result.fines, ["unit", "unit_head", "amount", "name"], lang)
         )
     loop = figures.loop
-    parts.append(
-        ("闭环统计：" if zh else "Closed loop: ")
-        + (
-            f"收集 {loop['collected']} 条，问题 {loop['problems']} 条，整改 {loop['rectified']} 条，"
-            f"验收 {loop['inspected']} 条，合格率 {_rate(loop['pass_rate'])}，"
-            f"采纳 {loop['adopted']} 条（{_rate(loop['adoption_rate'])}）"
-            if zh
-            else f"collected {loop['collected']}, problems {loop['problems']}, rectified "
-            f"{loop['rectified']}, inspected {loop['inspected']}, pass rate "
-            f"{_rate(loop['pass_rate'])}, adopted {loop['adopted']} ({_rate(loop['adoption_rate'])})"
+    if zh:
+        summary = (
+            f"闭环统计：收集 {loop.collected} 条，问题 {loop.problems} 条，"
+            f"整改 {loop.rectified} 条，验收 {loop.inspected} 条，"
+            f"合格率 {_rate(loop.pass_rate)}，采纳 {loop.adopted} 条"
+            f"（{_rate(loop.adoption_rate)}）"
         )
-    )
-    open_items = loop["open_items"]
-    if isinstance(open_items, pd.DataFrame) and not open_items.empty:
+    else:
+        summary = (
+            f"Closed loop: collected {loop.collected}, problems {loop.problems}, "
+            f"rectified {loop.rectified}, inspected {loop.inspected}, pass rate "
+            f"{_rate(loop.pass_rate)}, adopted {loop.adopted} ({_rate(loop.adoption_rate)})"
+        )
+    parts.append(summary)
+    if not loop.open_items.empty:
         parts.append("未闭环事项" if zh else "Open items")
-        parts.append(
-            frame_table(open_items, ["item_id", "name", "stage", "date", "age_days"], lang)
-        )
+        columns = ["item_id", "name", "stage", "date", "age_days"]
+        parts.append(frame_table(loop.open_items, columns, lang))
     return "\n\n".join(parts)
 
 

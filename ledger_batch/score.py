@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -229,7 +230,7 @@ def score_year(inputs: YearInputs, rules: Rules) -> YearScores:
 
 
 def _score_row(
-    person: object,
+    person: Any,
     items_count: int,
     entries: pd.DataFrame,
     months_served: int,
@@ -250,10 +251,10 @@ def _score_row(
     share = Decimal(months_served) / 12 if rules.prorate_allowance else Decimal(1)
     coefficient = Decimal(0) if dismissed else tier.coefficient
     return {
-        "employee_id": getattr(person, "employee_id"),
-        "name": getattr(person, "name"),
-        "unit": getattr(person, "unit"),
-        "email": getattr(person, "email"),
+        "employee_id": person.employee_id,
+        "name": person.name,
+        "unit": person.unit,
+        "email": person.email,
         "items_count": items_count,
         "base_score": base,
         "absences": int(counts.get("absence", 0)),
@@ -276,20 +277,18 @@ def _score_row(
         "months_served": months_served,
         "allowance_amount": allowance_amount(rules.allowance_base, coefficient, share),
         "dismissed": dismissed,
-        "dismissed_on": getattr(person, "dismissed_on") if dismissed else None,
+        "dismissed_on": person.dismissed_on if dismissed else None,
         "below_pass": tier.coefficient == 0,
     }
 
 
-def _dismissed_in(person: object, inputs: YearInputs, rules: Rules) -> bool:
-    dismissed_on = getattr(person, "dismissed_on")
+def _dismissed_in(person: Any, inputs: YearInputs, rules: Rules) -> bool:
+    dismissed_on = person.dismissed_on
     if dismissed_on is None:
         return False
     first = month_end(inputs.months[0]).replace(day=1)
     last = month_end(inputs.months[-1])
-    return first <= dismissed_on <= last and is_dismissal(
-        getattr(person, "dismissal_reason"), rules
-    )
+    return first <= dismissed_on <= last and is_dismissal(person.dismissal_reason, rules)
 
 
 def unit_consequences(
@@ -372,33 +371,47 @@ def item_states(submissions: pd.DataFrame, tracking: pd.DataFrame) -> pd.DataFra
     return items
 
 
-def closed_loop(states: pd.DataFrame, as_of: date) -> dict[str, object]:
-    """SPEC §5 closed-loop statistics and the open items by stage with their age in days."""
+@dataclass
+class LoopStats:
+    """SPEC §5 closed-loop statistics, and the open items by stage with their age in days."""
+
+    collected: int
+    problems: int
+    rectified: int
+    inspected: int
+    passed: int
+    pass_rate: Decimal | None
+    adopted: int
+    adoption_rate: Decimal | None
+    by_stage: dict[str, int]
+    open_by_stage: dict[str, int]
+    open_items: pd.DataFrame
+
+
+def closed_loop(states: pd.DataFrame, as_of: date) -> LoopStats:
+    """Closed-loop statistics of the items in ``states`` as of day ``as_of``."""
     stage_rank = {stage: rank for rank, stage in enumerate(STAGES)}
     ranks = states["stage"].map(lambda s: stage_rank.get(s, -1))
     inspected = (states["stage"] == STAGES[3]) & states["inspection"].notna()
     passed = inspected & (states["inspection"] == "合格")
-    collected = len(states)
     adopted = int((states["adopted"] == "是").sum())
-    tracked = states["stage"].notna()
-    open_items = states[tracked & ~passed].copy()
+    open_items = states[states["stage"].notna() & ~passed].copy()
     open_items["age_days"] = [(as_of - d).days if d else None for d in open_items["date"]]
-    inspected_count = int(inspected.sum())
-    return {
-        "collected": collected,
-        "problems": int((states["kind"] == "问题").sum()),
-        "rectified": int((ranks >= stage_rank[STAGES[2]]).sum()),
-        "inspected": inspected_count,
-        "passed": int(passed.sum()),
-        "pass_rate": _rate(int(passed.sum()), inspected_count),
-        "adopted": adopted,
-        "adoption_rate": _rate(adopted, collected),
-        "by_stage": {stage: int((states["stage"] == stage).sum()) for stage in STAGES},
-        "open_by_stage": {stage: int((open_items["stage"] == stage).sum()) for stage in STAGES},
-        "open_items": open_items[
+    return LoopStats(
+        collected=len(states),
+        problems=int((states["kind"] == "问题").sum()),
+        rectified=int((ranks >= stage_rank[STAGES[2]]).sum()),
+        inspected=int(inspected.sum()),
+        passed=int(passed.sum()),
+        pass_rate=_rate(int(passed.sum()), int(inspected.sum())),
+        adopted=adopted,
+        adoption_rate=_rate(adopted, len(states)),
+        by_stage={stage: int((states["stage"] == stage).sum()) for stage in STAGES},
+        open_by_stage={stage: int((open_items["stage"] == stage).sum()) for stage in STAGES},
+        open_items=open_items[
             ["item_id", "name", "unit", "date", "stage", "inspection", "age_days", "content"]
         ],
-    }
+    )
 
 
 def _rate(part: int, whole: int) -> Decimal | None:

@@ -60,10 +60,7 @@ def status_report(store: Store, settings: Settings, year: int | None, lang: Lang
     subs = store.load("submissions", [m for m in months if m in months_in])
     if not subs.empty:
         loop = closed_loop(item_states(subs, store.load("tracking")), date.today())
-        open_items = loop["open_items"]
-        parts.append(
-            ("未闭环事项：" if zh else "Open closed-loop items: ")
-            + ", ".join(f"{k} {v}" for k, v in loop["open_by_stage"].items())
-        )  # type: ignore[union-attr]
-        parts.append(frame_table(open_items, ["item_id", "name", "stage", "age_days"], lang))  # type: ignore[arg-type]
+        stages = ", ".join(f"{k} {v}" for k, v in loop.open_by_stage.items())
+        parts.append(("未闭环事项：" if zh else "Open closed-loop items: ") + stages)
+        parts.append(frame_table(loop.open_items, ["item_id", "name", "stage", "age_days"], lang))
     return "\n\n".join(parts)

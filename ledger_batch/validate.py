@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
+from typing import Any
 
 import pandas as pd
 
@@ -418,29 +420,28 @@ def _notice_problems(sheet: SheetRecords, index: dict) -> list[Problem]:
         if row.item_id is None:
             continue
         item = index.get(row.item_id)
-        where = {
-            "sheet": sheet.sheet_name,
-            "row": int(row.source_row),
-            "column": sheet.columns["item_id"],
-            "value": row.item_id,
-        }
+        at = partial(
+            Problem,
+            sheet=sheet.sheet_name,
+            row=int(row.source_row),
+            column=sheet.columns["item_id"],
+            value=row.item_id,
+        )
         if item is None:
-            problems.append(Problem("unknown_item_id", params={"item_id": row.item_id}, **where))
+            problems.append(at("unknown_item_id", params={"item_id": row.item_id}))
         elif row.employee_id is not None and item.employee_id != row.employee_id:
             problems.append(
-                Problem(
+                at(
                     "item_of_other_person",
                     params={"item_id": row.item_id, "owner": item.name, "name": row.name},
-                    **where,
                 )
             )
         elif row.violation_type == "信息不实" and item.truthful != NO:
             problems.append(
-                Problem(
+                at(
                     "untrue_notice_on_true_item",
                     "warning",
                     params={"item_id": row.item_id, "truthful": item.truthful},
-                    **where,
                 )
             )
     return problems
@@ -479,44 +480,37 @@ def validate_roster(
     return problems
 
 
-def _term_problems(sheet: SheetRecords, row: object, rules: Rules) -> list[Problem]:
-    appointed = getattr(row, "appointed_on")
-    dismissed = getattr(row, "dismissed_on")
-    reason = getattr(row, "dismissal_reason")
-    where = {"sheet": sheet.sheet_name, "row": int(getattr(row, "source_row"))}
+def _term_problems(sheet: SheetRecords, row: Any, rules: Rules) -> list[Problem]:
+    appointed = row.appointed_on
+    dismissed = row.dismissed_on
+    reason = row.dismissal_reason
+    at = partial(Problem, sheet=sheet.sheet_name, row=int(row.source_row))
     if dismissed is None:
         return []
     if appointed is not None and dismissed <= appointed:
         return [
-            Problem(
+            at(
                 "dismissal_before_appointment",
                 column=sheet.columns["dismissed_on"],
                 value=dismissed.isoformat(),
-                **where,
             )
         ]
     if not isinstance(reason, str) or not reason.strip():
         return [
-            Problem(
+            at(
                 "departure_without_reason",
                 "warning",
                 column=sheet.columns.get("dismissal_reason", "解聘原因"),
-                params={"name": getattr(row, "name")},
-                **where,
+                params={"name": row.name},
             )
         ]
     if is_dismissal(reason, rules):
         return [
-            Problem(
+            at(
                 "dismissed_departure",
                 "warning",
                 value=reason,
-                params={
-                    "name": getattr(row, "name"),
-                    "date": dismissed.isoformat(),
-                    "reason": reason,
-                },
-                **where,
+                params={"name": row.name, "date": dismissed.isoformat(), "reason": reason},
             )
         ]
     return []
