@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench samples clean
+.PHONY: run test lint bench samples docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(STAMP)  ## ruff and mypy
 
 samples: $(STAMP)  ## regenerate sample_ledgers/ (deterministic)
 	$(BIN)/python scripts/make_samples.py sample_ledgers
+
+docs: $(STAMP)  ## regenerate docs/fields.md from the field registry
+	$(BIN)/python scripts/make_docs.py docs/fields.md
 
 clean:
 	rm -rf $(VENV) ledger-batch-demo*

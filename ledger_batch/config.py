@@ -13,7 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
 from ledger_batch.errors import ConfigError
 
@@ -103,9 +103,9 @@ class Rules(_Frozen):
         "dismissal (解聘) with penalties (SPEC §2).",
     )
 
-    @model_validator(mode="after")
-    def _tiers_cover_all_scores(self) -> Rules:
-        tiers = self.tiers
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_cover_all_scores(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
         if not tiers or tiers[0].min_score is not None or tiers[-1].max_score is not None:
             raise ValueError("tiers: the first tier needs no min_score and the last no max_score")
         for lower, upper in pairwise(tiers):
@@ -117,7 +117,7 @@ class Rules(_Frozen):
                 raise ValueError(
                     f"tiers: max_score {upper.max_score} < min_score {upper.min_score}"
                 )
-        return self
+        return tiers
 
 
 class Seat(_Frozen):

@@ -417,3 +417,41 @@ def ledger_named(name: str) -> Ledger:
         if ledger.name == name:
             return ledger
     raise KeyError(name)
+
+
+def fields_markdown() -> str:
+    """The ledger format as a Markdown reference (docs/fields.md is generated from this)."""
+    lines = [
+        "# Ledger fields",
+        "",
+        "Generated from `ledger_batch/fields.py` by `make docs`; do not edit by hand.",
+        "Headers are matched after NFKC, ignoring case, spaces of every kind, `_` and `-`;",
+        "the canonical English name and the aliases are accepted as well as the Chinese header.",
+    ]
+    for ledger in LEDGERS:
+        aliases = "、".join(ledger.sheet_aliases)
+        lines += [
+            "",
+            f"## {ledger.sheet_zh} (`{ledger.name}`)",
+            "",
+            ledger.description,
+            "",
+            f"Sheet names also accepted: {aliases}.",
+            "",
+            "| header | field | type | required | allowed values | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        for spec in ledger.fields:
+            allowed = "、".join(spec.choices)
+            if spec.synonyms:
+                allowed += (
+                    " (also "
+                    + ", ".join(f"{k}→{v}" for k, v in sorted(spec.synonyms.items()) if k != v)
+                    + ")"
+                )
+            header = spec.header_zh + "".join(f" / {a}" for a in spec.aliases)
+            lines.append(
+                f"| {header} | `{spec.name}` | {spec.kind} | "
+                f"{'yes' if spec.required else ''} | {allowed} | {spec.description} |"
+            )
+    return "\n".join(lines) + "\n"
