@@ -31,6 +31,7 @@ from ledger_batch.score import (
     item_states,
     score_year,
     serving_by_month,
+    untrue_items,
 )
 from ledger_batch.store import Store
 
@@ -108,7 +109,7 @@ def month_figures(store: Store, settings: Settings, period: str) -> MonthFigures
     inputs = load_inputs(store, through)
     result = score_year(inputs, settings.rules)
     subs = inputs.submissions
-    counted = subs[(subs["truthful"] != "否")]
+    counted = subs[~untrue_items(subs, inputs.violations)]
     this_month = counted[counted["period"] == period].groupby("employee_id").size()
     scores = result.scores.copy()
     scores["items_month"] = [int(this_month.get(e, 0)) for e in scores["employee_id"]]

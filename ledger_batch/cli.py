@@ -215,13 +215,10 @@ def status(obj: Context, year: str | None) -> None:
       ledger-batch status 2025
     """
     workspace = obj.workspace()
-    store = workspace.open_store()
-    try:
+    with workspace.store() as store:
         obj.say(
             status_report(store, workspace.settings, parse_year(year) if year else None, obj.lang)
         )
-    finally:
-        store.close()
 
 
 def _emit(
@@ -246,11 +243,8 @@ def month(obj: Context, period: str, as_json: bool) -> None:
       ledger-batch month 2025-03
     """
     workspace = obj.workspace()
-    store = workspace.open_store()
-    try:
+    with workspace.store() as store:
         figures = assess.month_figures(store, workspace.settings, parse_month(period))
-    finally:
-        store.close()
     _emit(
         obj,
         as_json,
@@ -273,11 +267,8 @@ def quarter(obj: Context, period: str, as_json: bool) -> None:
     """
     workspace = obj.workspace()
     year, number = parse_quarter(period)
-    store = workspace.open_store()
-    try:
+    with workspace.store() as store:
         figures = assess.quarter_figures(store, workspace.settings, year, number)
-    finally:
-        store.close()
     _emit(
         obj,
         as_json,
@@ -305,13 +296,10 @@ def payout(obj: Context, year: str, allow_missing_months: bool, as_json: bool) -
       ledger-batch payout 2025 --allow-missing-months --json
     """
     workspace = obj.workspace()
-    store = workspace.open_store()
-    try:
+    with workspace.store() as store:
         figures = assess.payout_figures(
             store, workspace.settings, parse_year(year), allow_missing_months=allow_missing_months
         )
-    finally:
-        store.close()
     _emit(
         obj,
         as_json,

@@ -46,18 +46,11 @@ class Problem:
         return message_text(self.code, "fix", lang, self.params)
 
     def one_line(self, lang: Lang) -> str:
-        """File · sheet · row · column · value · what · fix, on one line."""
-        where = " · ".join(
-            part
-            for part in (
-                self.file,
-                self.sheet,
-                (f"行 {self.row}" if lang == "zh" else f"row {self.row}") if self.row else "",
-                self.column,
-                repr(self.value) if self.value else "",
-            )
-            if part
-        )
+        """File · sheet · row · column (cell) · value: what — fix, on one line."""
+        row = (f"行 {self.row}" if lang == "zh" else f"row {self.row}") if self.row else ""
+        column = f"{self.column} ({self.cell})" if self.column and self.row else self.column
+        value = repr(self.value) if self.value else ""
+        where = " · ".join(p for p in (self.file, self.sheet, row, column, value) if p)
         return f"{where}: {self.what(lang)} — {self.fix(lang)}"
 
 

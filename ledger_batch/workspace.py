@@ -8,6 +8,8 @@ accepted original), ``quarantine/`` (rejected files and their error reports),
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -53,6 +55,15 @@ class Workspace:
     def open_store(self) -> Store:
         """A connection to the store."""
         return Store(self.store_path)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A connection to the store, closed afterwards."""
+        store = self.open_store()
+        try:
+            yield store
+        finally:
+            store.close()
 
     @classmethod
     def create(cls, root: Path) -> tuple[Workspace, list[Path]]:
