@@ -163,9 +163,9 @@ def _run_ingest(obj: Context, paths: tuple[Path, ...], dry_run: bool) -> None:
         return
     show_bar = sys.stderr.isatty() and len(files) > 1
     with click.progressbar(
-        length=len(files), file=sys.stderr, label="ingest", hidden=not show_bar
+        length=2 * len(files), file=sys.stderr, label="ingest", hidden=not show_bar
     ) as bar:
-        outcomes = ingest(workspace, files, dry_run=dry_run, on_file=lambda _: bar.update(1))
+        outcomes = ingest(workspace, files, dry_run=dry_run, on_step=lambda: bar.update(1))
     for outcome in outcomes:
         _print_outcome(obj, outcome)
     if any(o.status == "quarantined" for o in outcomes):

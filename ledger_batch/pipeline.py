@@ -13,7 +13,8 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -77,9 +78,13 @@ def ingest(
     paths: Iterable[Path],
     *,
     dry_run: bool = False,
-    on_file: Callable[[FileOutcome], None] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> list[FileOutcome]:
-    """Validate and store each file; move it to archive/ or quarantine/ (not when dry_run)."""
+    """Validate and store each file; move it to archive/ or quarantine/ (not when dry_run).
+
+    ``on_step`` is called twice per file (read, then stored or quarantined), for progress.
+    """
+    step = on_step or (lambda: None)
     outcomes: list[FileOutcome] = []
     candidates: list[Path] = []
     for path in paths:
@@ -96,41 +101,36 @@ def ingest(
         FileOutcome(p, "skipped", problems=[Problem("still_copying", "note", file=p.name)])
         for p in still_copying
     ]
-    parsed = sorted((_parse(p, workspace) for p in settled), key=_processing_order)
+    parsed = []
+    for path in settled:
+        parsed.append(_parse(path, workspace))
+        step()
     with _store_for(workspace, dry_run) as store:
-        for item in parsed:
-            outcome = _ingest_one(item, workspace, store, dry_run)
-            outcomes.append(outcome)
-            if on_file is not None:
-                on_file(outcome)
+        for item in sorted(parsed, key=_processing_order):
+            outcomes.append(_ingest_one(item, workspace, store, dry_run))
+            step()
     return outcomes
 
 
-class _store_for:
+@contextmanager
+def _store_for(workspace: Workspace, dry_run: bool) -> Iterator[Store]:
     """The workspace store, or for a dry run a throw-away copy of it."""
-
-    def __init__(self, workspace: Workspace, dry_run: bool) -> None:
-        self.workspace, self.dry_run = workspace, dry_run
-        self.tempdir: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> Store:
-        if not self.dry_run:
-            self.store = self.workspace.open_store()
-            return self.store
-        self.tempdir = tempfile.TemporaryDirectory(prefix="ledger-batch-check-")
-        copy_path = Path(self.tempdir.name) / "check.db"
-        source = sqlite3.connect(self.workspace.store_path)
-        target = sqlite3.connect(copy_path)
-        source.backup(target)
-        source.close()
-        target.close()
-        self.store = Store(copy_path)
-        return self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
-        if self.tempdir is not None:
-            self.tempdir.cleanup()
+    if not dry_run:
+        with workspace.store() as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="ledger-batch-check-") as folder:
+        copy_path = Path(folder) / "check.db"
+        with (
+            closing(sqlite3.connect(workspace.store_path)) as source,
+            closing(sqlite3.connect(copy_path)) as target,
+        ):
+            source.backup(target)
+        store = Store(copy_path)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def _settled(paths: list[Path], settle_seconds: float) -> tuple[list[Path], list[Path]]:
