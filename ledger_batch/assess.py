@@ -77,6 +77,8 @@ class QuarterFigures:
     units: pd.DataFrame
     funnel: dict[str, int]
     months_in: list[str]
+    items: pd.DataFrame
+    """The quarter's items with their current closed-loop state."""
 
 
 @dataclass
@@ -90,6 +92,8 @@ class PayoutFigures:
     loop: LoopStats
     total_amount: Decimal
     as_of: date
+    items: pd.DataFrame
+    """Every item of the year with its current closed-loop state."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -202,7 +206,7 @@ def quarter_figures(store: Store, settings: Settings, year: int, quarter: int) -
         )
         for stage in STAGES
     }
-    return QuarterFigures(year, quarter, months, liaisons, units, funnel, quarter_in)
+    return QuarterFigures(year, quarter, months, liaisons, units, funnel, quarter_in, states)
 
 
 def _count_by(frame: pd.DataFrame, liaisons: pd.DataFrame) -> list[int]:
@@ -240,7 +244,7 @@ def payout_figures(
     states = item_states(inputs.submissions, store.load("tracking", inputs.months_in))
     loop = closed_loop(states, as_of)
     total = sum(result.scores["allowance_amount"], Decimal("0.00"))
-    return PayoutFigures(year, months, missing, result, loop, total, as_of)
+    return PayoutFigures(year, months, missing, result, loop, total, as_of, states)
 
 
 def payout_json(figures: PayoutFigures) -> dict[str, object]:

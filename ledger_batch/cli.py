@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
-from ledger_batch import assess, render_text
+from ledger_batch import assess, render_text, reports
 from ledger_batch.errors import LedgerError
 from ledger_batch.messages import Lang
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
 from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
+from ledger_batch.publish import publish, publish_statements, report_folder
 from ledger_batch.resources import data_dir
 from ledger_batch.status import status_report
 from ledger_batch.workspace import Workspace
@@ -230,6 +231,16 @@ def _emit(
         obj.say(text())
 
 
+def _written(obj: Context, paths: list[Path], as_json: bool) -> None:
+    """Name the report files written (on stderr when stdout carries JSON)."""
+    heading = "报表已写入：" if obj.lang == "zh" else "Reports written:"
+    lines = [heading, *(f"  {path}" for path in paths)]
+    if as_json:
+        click.echo("\n".join(lines), err=True)
+    else:
+        obj.say("\n" + "\n".join(lines))
+
+
 @cli.command()
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
@@ -251,6 +262,8 @@ def month(obj: Context, period: str, as_json: bool) -> None:
         lambda: assess.month_json(figures),
         lambda: render_text.month_text(figures, obj.lang),
     )
+    report = reports.month_report(figures, workspace.settings, obj.lang)
+    _written(obj, publish(workspace, report, report_folder(workspace, figures.year)), as_json)
 
 
 @cli.command()
@@ -275,6 +288,8 @@ def quarter(obj: Context, period: str, as_json: bool) -> None:
         lambda: assess.quarter_json(figures),
         lambda: render_text.quarter_text(figures, obj.lang),
     )
+    report = reports.quarter_report(figures, workspace.settings, obj.lang)
+    _written(obj, publish(workspace, report, report_folder(workspace, year)), as_json)
 
 
 @cli.command()
@@ -306,6 +321,35 @@ def payout(obj: Context, year: str, allow_missing_months: bool, as_json: bool) -
         lambda: assess.payout_json(figures),
         lambda: render_text.payout_text(figures, obj.lang),
     )
+    report = reports.payout_report(figures, workspace.settings, obj.lang)
+    _written(obj, publish(workspace, report, report_folder(workspace, figures.year)), as_json)
+
+
+@cli.command()
+@click.argument("year")
+@click.option(
+    "--allow-missing-months",
+    is_flag=True,
+    help="Go on although months of the year have no ledger (each statement says so).",
+)
+@click.pass_obj
+@reports_errors
+def statements(obj: Context, year: str, allow_missing_months: bool) -> None:
+    """Personal statements (个人考核通知单): one workbook and one HTML per liaison.
+
+    Each holds that person's own figures only.
+
+    \b
+    Example:
+      ledger-batch statements 2025
+    """
+    workspace = obj.workspace()
+    with workspace.store() as store:
+        figures = assess.payout_figures(
+            store, workspace.settings, parse_year(year), allow_missing_months=allow_missing_months
+        )
+    personal = reports.statement_reports(figures, workspace.settings, obj.lang)
+    _written(obj, publish_statements(workspace, personal, figures.year), as_json=False)
 
 
 @cli.command()
@@ -339,6 +383,7 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     ctx.invoke(month, period=f"{year}-03", as_json=False)
     ctx.invoke(quarter, period=f"{year}-Q1", as_json=False)
     ctx.invoke(payout, year=str(year), allow_missing_months=False, as_json=False)
+    ctx.invoke(statements, year=str(year), allow_missing_months=False)
     obj.say(("\n演示工作区：" if obj.lang == "zh" else "\nDemo workspace: ") + str(workspace.root))
 
 

@@ -287,6 +287,8 @@ class LedgerFile:
     """``month`` (a monthly workbook or CSV) or ``roster`` (a roster on its own)."""
     sheets: dict[str, SheetRecords]
     problems: list[Problem]
+    file_format: str = ""
+    """``xlsx``, ``xls``, ``ods`` or ``csv``: a CSV replaces only its own sheet of the month."""
 
     def frame(self, ledger_name: str) -> pd.DataFrame | None:
         """The records of a ledger, or None when the file has no such sheet."""
@@ -316,7 +318,7 @@ def normalise_workbook(raw: RawWorkbook, start_month: int, max_rows: int) -> Led
     elif kind == "month" and raw.file_format != "csv" and "submissions" not in sheets:
         problems.append(Problem("missing_submissions_sheet"))
     problems = [replace(p, file=name) for p in problems]
-    return LedgerFile(name, period or "", kind, sheets, problems)
+    return LedgerFile(name, period or "", kind, sheets, problems, raw.file_format)
 
 
 def _classify_sheets(

@@ -9,68 +9,9 @@ from decimal import Decimal
 import pandas as pd
 
 from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
+from ledger_batch.labels import VALUE_LABELS, label
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
-
-LABELS: dict[str, tuple[str, str]] = {
-    "unit": ("单位", "Unit"),
-    "name": ("姓名", "Name"),
-    "employee_id": ("工号", "ID"),
-    "items_month": ("本月条数", "Items (month)"),
-    "items_count": ("条数B", "Items B"),
-    "base_score": ("基本分", "Base"),
-    "absence_points": ("缺会扣分", "Absence −"),
-    "missing_month_points": ("未报扣分", "No-report −"),
-    "untrue_points": ("不实扣分", "Untrue −"),
-    "violation_points": ("违规扣分", "Violation −"),
-    "adjustment_points": ("加减分", "Adjust ±"),
-    "final_score": ("得分", "Score"),
-    "coefficient": ("系数", "Coef."),
-    "allowance_amount": ("金额", "Amount"),
-    "dismissed": ("解聘", "Dismissed"),
-    "quarter_items": ("本季条数", "Items (qtr)"),
-    "quarter_adopted": ("采纳", "Adopted"),
-    "present": ("出席", "Present"),
-    "excused": ("请假", "Excused"),
-    "absent": ("缺席", "Absent"),
-    "projected_score": ("预计得分", "Projected"),
-    "projected_coefficient": ("预计系数", "Proj. coef."),
-    "warnings": ("预警", "Warnings"),
-    "liaisons": ("人数", "Liaisons"),
-    "tier_coefficient": ("档次系数", "Tier coef."),
-    "points": ("分值", "Points"),
-    "period": ("月份", "Month"),
-    "reason": ("原因", "Reason"),
-    "unit_head": ("负责人", "Head"),
-    "amount": ("金额", "Amount"),
-    "kind": ("类别", "Kind"),
-    "source": ("来源", "Source"),
-    "detail": ("说明", "Detail"),
-    "item_id": ("编号", "Item"),
-    "stage": ("办理状态", "Stage"),
-    "age_days": ("天数", "Age (days)"),
-    "deduction_points": ("扣分合计", "Deductions"),
-    "date": ("日期", "Date"),
-    "count": ("条数", "Count"),
-}
-
-
-VALUE_LABELS: dict[str, tuple[str, str]] = {
-    "absence": ("无故缺会", "unexcused absence"),
-    "missing_month": ("当月未报", "month not reported"),
-    "untrue_item": ("信息不实", "untrue item"),
-    "untrue_notice": ("不实通报", "false-information notice"),
-    "violation": ("违规通报", "rule violation"),
-    "adjustment": ("质量加减分", "quality adjustment"),
-    "dismissal": ("解聘", "dismissal"),
-    "below_pass": ("不足60分", "below 60"),
-}
-
-
-def label(key: str, lang: Lang) -> str:
-    """The column label of ``key`` in ``lang``."""
-    zh, en = LABELS.get(key, (key, key))
-    return zh if lang == "zh" else en
 
 
 def _width(text: str) -> int:

@@ -171,7 +171,7 @@ class Store:
         if ledger_file.kind == "roster":
             return ["roster"]
         names = set(ledger_file.sheets)
-        if "submissions" in names:
+        if "submissions" in names and ledger_file.file_format != "csv":
             names |= {ledger.name for ledger in MONTH_LEDGERS}
         return sorted(names)
 

@@ -43,6 +43,11 @@ class Workspace:
         """The SQLite store."""
         return self.root / STORE_NAME
 
+    @property
+    def templates_dir(self) -> Path:
+        """The workspace's own ``templates/`` (optional): its files win over the defaults."""
+        return self.root / "templates"
+
     def folder(self, name: str) -> Path:
         """One of ``FOLDERS``."""
         return self.root / name

@@ -1,0 +1,96 @@
+"""Labels of columns, coded values and report headings, in Chinese and English.
+
+One table serves the terminal, the workbooks and the HTML reports.
+"""
+
+from __future__ import annotations
+
+from ledger_batch.messages import Lang
+
+LABELS: dict[str, tuple[str, str]] = {
+    "unit": ("单位", "Unit"),
+    "name": ("姓名", "Name"),
+    "employee_id": ("工号", "ID"),
+    "items_month": ("本月条数", "Items (month)"),
+    "items_count": ("条数B", "Items B"),
+    "base_score": ("基本分", "Base"),
+    "absence_points": ("缺会扣分", "Absence −"),
+    "missing_month_points": ("未报扣分", "No-report −"),
+    "untrue_points": ("不实扣分", "Untrue −"),
+    "violation_points": ("违规扣分", "Violation −"),
+    "adjustment_points": ("加减分", "Adjust ±"),
+    "final_score": ("得分", "Score"),
+    "coefficient": ("系数", "Coef."),
+    "allowance_amount": ("金额", "Amount"),
+    "dismissed": ("解聘", "Dismissed"),
+    "quarter_items": ("本季条数", "Items (qtr)"),
+    "quarter_adopted": ("采纳", "Adopted"),
+    "present": ("出席", "Present"),
+    "excused": ("请假", "Excused"),
+    "absent": ("缺席", "Absent"),
+    "projected_score": ("预计得分", "Projected"),
+    "projected_coefficient": ("预计系数", "Proj. coef."),
+    "warnings": ("预警", "Warnings"),
+    "liaisons": ("人数", "Liaisons"),
+    "tier_coefficient": ("档次系数", "Tier coef."),
+    "points": ("分值", "Points"),
+    "period": ("月份", "Month"),
+    "reason": ("原因", "Reason"),
+    "unit_head": ("负责人", "Head"),
+    "amount": ("金额", "Amount"),
+    "kind": ("项目", "Item"),
+    "source": ("来源", "Source"),
+    "detail": ("说明", "Detail"),
+    "item_id": ("编号", "Item"),
+    "stage": ("办理状态", "Stage"),
+    "age_days": ("天数", "Age (days)"),
+    "deduction_points": ("扣分合计", "Deductions"),
+    "date": ("日期", "Date"),
+    "count": ("条数", "Count"),
+    "item_kind": ("信息类型", "Type"),
+    "category": ("信息类别", "Category"),
+    "content": ("信息内容", "Content"),
+    "inspection": ("复查结果", "Inspection"),
+    "adopted": ("是否采纳", "Adopted"),
+    "note": ("说明", "Note"),
+    "source_file": ("文件", "File"),
+    "source_sheet": ("工作表", "Sheet"),
+    "source_row": ("行", "Row"),
+    "absences": ("缺会次数", "Absences"),
+    "missing_months": ("未报月数", "Months not reported"),
+    "untrue_count": ("不实条数", "Untrue"),
+    "violations": ("违规次数", "Violations"),
+    "months_served": ("在任月数", "Months served"),
+    "allowance_base": ("津贴基数", "Base amount"),
+    "amount_capitals": ("金额（大写）", "Amount in words"),
+    "signature": ("签字", "Signature"),
+    "remark": ("备注", "Remark"),
+    "email": ("邮箱", "Email"),
+    "value": ("数值", "Value"),
+    "item": ("项目", "Item"),
+}
+
+
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "absence": ("无故缺会", "unexcused absence"),
+    "missing_month": ("当月未报", "month not reported"),
+    "untrue_item": ("信息不实", "untrue item"),
+    "untrue_notice": ("不实通报", "false-information notice"),
+    "violation": ("违规通报", "rule violation"),
+    "adjustment": ("质量加减分", "quality adjustment"),
+    "dismissal": ("解聘", "dismissal"),
+    "below_pass": ("不足60分", "below 60"),
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    """The column label of ``key`` in ``lang``."""
+    zh, en = LABELS.get(key, (key, key))
+    return zh if lang == "zh" else en
+
+
+def value_label(value: object, lang: Lang) -> object:
+    """A coded value (``absence``, ``dismissal`` …) as words; anything else unchanged."""
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return VALUE_LABELS[value][0 if lang == "zh" else 1]
+    return value

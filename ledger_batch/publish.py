@@ -1,0 +1,88 @@
+"""Stage 6c, publish: write rendered reports under ``reports/<year>/`` in the workspace.
+
+Every file appears whole or not at all: it is written to a temporary name in the same
+folder and renamed into place, so a killed run leaves the previous report readable.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ledger_batch.render_html import render_html
+from ledger_batch.render_xlsx import (
+    RegisterLayout,
+    apply_register_layout,
+    load_register_layout,
+    write_workbook,
+)
+from ledger_batch.reports import Report
+from ledger_batch.workspace import Workspace
+
+STATEMENTS_FOLDER = {"zh": "个人考核通知单", "en": "statements"}
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target``, renamed onto it when the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent
+    )
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
+    """Run ``write`` on a temporary path and move the result onto ``target``."""
+    with atomic_path(target) as temporary:
+        write(temporary)
+    return target
+
+
+def _layout_for(workspace: Workspace, report: Report) -> RegisterLayout | None:
+    if report.kind != "payout":
+        return None
+    layout = load_register_layout(workspace.templates_dir, report.company, report.period_label)
+    apply_register_layout(report, layout)
+    return layout
+
+
+def publish(workspace: Workspace, report: Report, folder: Path) -> list[Path]:
+    """Write ``report`` as xlsx and HTML into ``folder``; returns the two paths."""
+    layout = _layout_for(workspace, report)
+    sign_off = None
+    if layout is not None:
+        sign_off = layout.sign_off.labels_zh if report.lang == "zh" else layout.sign_off.labels_en
+    html = render_html(report, workspace.templates_dir, sign_off)
+    xlsx_path = write_atomically(
+        folder / f"{report.file_stem}.xlsx", lambda p: write_workbook(report, p, layout)
+    )
+    html_path = write_atomically(
+        folder / f"{report.file_stem}.html", lambda p: p.write_text(html, encoding="utf-8")
+    )
+    return [xlsx_path, html_path]
+
+
+def report_folder(workspace: Workspace, year: int) -> Path:
+    """``reports/<year>/``."""
+    return workspace.folder("reports") / str(year)
+
+
+def publish_statements(workspace: Workspace, reports: list[Report], year: int) -> list[Path]:
+    """Write one statement per liaison into ``reports/<year>/个人考核通知单/``."""
+    if not reports:
+        return []
+    folder = report_folder(workspace, year) / STATEMENTS_FOLDER[reports[0].lang]
+    paths: list[Path] = []
+    for report in reports:
+        paths += publish(workspace, report, folder)
+    return paths

@@ -1,0 +1,357 @@
+"""Stage 6a, render workbooks: a Report as an xlsx an office can print, sign and file.
+
+Every section becomes a sheet with a title, a frozen header, an autofilter, widths that fit
+Chinese text, number formats by column kind, totals, and native bar charts. The payout
+register follows ``templates/payout_register.toml.j2`` (column order, labels, header
+style, sign-off block) and prints on A4 landscape. Text from ledgers is always written as
+text: never a formula or a link.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel, ConfigDict
+
+from ledger_batch.reports import REGISTER_FIELDS, Chart, Column, Report, Section, Table
+from ledger_batch.templating import environment
+
+NUMBER_FORMATS = {
+    "int": "0",
+    "score": "0",
+    "points": "0.##;-0.##;0",
+    "money": "#,##0.00",
+    "coef": "0.0",
+    "date": "yyyy-mm-dd",
+    "pct": "0.0",
+    "text": "@",
+}
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+EXCEL_TEXT_LIMIT = 32_767
+HEADER_ROW = 3
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HeaderStyle(_Strict):
+    """Header row style of the payout register."""
+
+    fill: str = "DDEBF7"
+    font_color: str = "000000"
+    bold: bool = True
+    font_size: float = 10
+    row_height: float = 32
+
+
+class BodyStyle(_Strict):
+    """Data rows of the payout register."""
+
+    font_size: float = 10
+    row_height: float = 22
+
+
+class RegisterColumn(_Strict):
+    """One printed column."""
+
+    field: str
+    label_zh: str
+    label_en: str
+    width: float = 8
+
+
+class SignOff(_Strict):
+    """The block under the register where people sign."""
+
+    labels_zh: list[str]
+    labels_en: list[str]
+    date_label_zh: str = "日期"
+    date_label_en: str = "Date"
+
+
+class RegisterLayout(_Strict):
+    """``templates/payout_register.toml.j2``, validated."""
+
+    title_zh: str
+    title_en: str
+    unit_line_zh: str = ""
+    unit_line_en: str = ""
+    header_style: HeaderStyle = HeaderStyle()
+    body_style: BodyStyle = BodyStyle()
+    columns: list[RegisterColumn]
+    sign_off: SignOff
+
+
+def load_register_layout(templates_dir: Path | None, company: str, year: str) -> RegisterLayout:
+    """The register layout (a workspace's own copy wins), with unknown fields refused."""
+    text = (
+        environment(templates_dir)
+        .get_template("payout_register.toml.j2")
+        .render(company=company, year=year)
+    )
+    layout = RegisterLayout.model_validate(tomllib.loads(text))
+    unknown = [c.field for c in layout.columns if c.field not in REGISTER_FIELDS]
+    if unknown:
+        raise ValueError(f"payout_register.toml.j2: unknown field(s) {unknown}")
+    return layout
+
+
+def apply_register_layout(report: Report, layout: RegisterLayout) -> None:
+    """Reorder and relabel the register's columns as the layout says (for every renderer)."""
+    for section in report.sections:
+        if section.form != "payout_register" or section.table is None:
+            continue
+        table = section.table
+        position = {column.key: index for index, column in enumerate(table.columns)}
+        picks = [position[c.field] for c in layout.columns]
+        labels = [c.label_zh if report.lang == "zh" else c.label_en for c in layout.columns]
+        section.table = Table(
+            [
+                Column(table.columns[i].key, text, table.columns[i].kind)
+                for i, text in zip(picks, labels, strict=True)
+            ],
+            [[row[i] for i in picks] for row in table.rows],
+            [table.totals[i] for i in picks] if table.totals else None,
+        )
+        section.title = layout.title_zh if report.lang == "zh" else layout.title_en
+
+
+def safe_text(value: str) -> str:
+    """Text as it may be stored in a cell: no control characters, within Excel's limit."""
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return cleaned[:EXCEL_TEXT_LIMIT]
+
+
+def put(cell: Cell, value: object, kind: str = "text") -> None:
+    """Write a value; strings always as plain text (never a formula or hyperlink)."""
+    if value is None or value == "":
+        cell.value = None
+        return
+    if isinstance(value, Decimal):
+        cell.value = int(value) if kind in ("int", "score") else float(value)
+    elif isinstance(value, str):
+        cell.value = safe_text(value)
+        cell.data_type = "s"
+        return
+    else:
+        cell.value = value
+    cell.number_format = NUMBER_FORMATS.get(kind, "General")
+
+
+def display_width(value: object) -> int:
+    """How many character widths a value takes (CJK counts double)."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """A legal, unique sheet name (≤ 31 characters, none of []:*?/\\)."""
+    base = _SHEET_NAME_BAD.sub(" ", text)[:31] or "Sheet"
+    name, counter = base, 2
+    while name in taken:
+        name = f"{base[:28]}-{counter}"
+        counter += 1
+    taken.add(name)
+    return name
+
+
+def write_workbook(report: Report, path: Path, layout: RegisterLayout | None = None) -> None:
+    """Write ``report`` as an xlsx at ``path``."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken: set[str] = set()
+    for section in report.sections:
+        sheet = workbook.create_sheet(sheet_title(section.title, taken))
+        if section.form == "payout_register" and layout is not None:
+            _write_register(sheet, report, section, layout)
+        else:
+            _write_section(sheet, report, section)
+    workbook.save(path)
+
+
+def _heading(sheet: Worksheet, report: Report, section: Section, width: int) -> None:
+    title = f"{report.company} {report.title} · {section.title}（{report.period_label}）"
+    put(sheet.cell(1, 1), title)
+    sheet.cell(1, 1).font = Font(bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(width, 1))
+    note = "；".join([*report.notices, *section.sentences, report.generated_at])
+    put(sheet.cell(2, 1), note)
+    sheet.cell(2, 1).alignment = Alignment(wrap_text=False)
+    if any("注意" in n or "Incomplete" in n for n in report.notices):
+        sheet.cell(2, 1).font = Font(bold=True, color="C00000")
+
+
+def _write_section(sheet: Worksheet, report: Report, section: Section) -> None:
+    table = section.table
+    width = len(table.columns) if table else 2
+    _heading(sheet, report, section, width)
+    if table is not None:
+        _write_table(sheet, table, HEADER_ROW)
+        sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
+        if table.rows:
+            end = get_column_letter(len(table.columns))
+            sheet.auto_filter.ref = f"A{HEADER_ROW}:{end}{HEADER_ROW + len(table.rows)}"
+        _fit_widths(sheet, table)
+    _write_charts(sheet, section.charts, first_column=width + 2, top_row=HEADER_ROW)
+    _print_setup(sheet, HEADER_ROW, landscape=width > 6)
+
+
+def _write_table(
+    sheet: Worksheet, table: Table, header_row: int, header_fill: str = "DDEBF7"
+) -> int:
+    for index, column in enumerate(table.columns, start=1):
+        cell = sheet.cell(header_row, index)
+        put(cell, column.label)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=header_fill)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BORDER
+    row_number = header_row
+    for row_number, row in enumerate(table.rows, start=header_row + 1):
+        _write_row(sheet, row_number, row, table.columns)
+    if table.totals is not None:
+        row_number += 1
+        _write_row(sheet, row_number, table.totals, table.columns, bold=True)
+    return row_number
+
+
+def _write_row(
+    sheet: Worksheet,
+    row_number: int,
+    values: list[object],
+    columns: list[Column],
+    bold: bool = False,
+) -> None:
+    for index, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
+        cell = sheet.cell(row_number, index)
+        put(cell, value, column.kind)
+        cell.border = _BORDER
+        if bold:
+            cell.font = Font(bold=True)
+        if column.kind == "text":
+            cell.alignment = Alignment(vertical="center", wrap_text=display_width(value) > 40)
+
+
+def _fit_widths(sheet: Worksheet, table: Table) -> None:
+    for index, column in enumerate(table.columns, start=1):
+        values = [row[index - 1] for row in table.rows[:500]]
+        widest = max([display_width(column.label), *(display_width(v) for v in values)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 6), 50)
+
+
+def _print_setup(sheet: Worksheet, header_row: int, landscape: bool = True) -> None:
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.gridLines = True
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _write_charts(sheet: Worksheet, charts: list[Chart], first_column: int, top_row: int) -> None:
+    row = top_row
+    for chart in charts:
+        if not chart.bars:
+            continue
+        row = _write_chart(sheet, chart, first_column, row) + 2
+
+
+def _write_chart(sheet: Worksheet, chart: Chart, column: int, top: int) -> int:
+    put(sheet.cell(top, column), chart.title)
+    put(sheet.cell(top, column + 1), chart.value_label)
+    for offset, (_value, name) in enumerate(chart.thresholds, start=2):
+        put(sheet.cell(top, column + offset), name)
+    for index, bar in enumerate(chart.bars, start=1):
+        put(sheet.cell(top + index, column), bar.label)
+        sheet.cell(top + index, column + 1).value = bar.value
+        for offset, (threshold, _name) in enumerate(chart.thresholds, start=2):
+            sheet.cell(top + index, column + offset).value = threshold
+    last = top + len(chart.bars)
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = chart.title
+    bars.y_axis.title = chart.value_label
+    bars.add_data(
+        Reference(sheet, min_col=column + 1, min_row=top, max_row=last), titles_from_data=True
+    )
+    bars.set_categories(Reference(sheet, min_col=column, min_row=top + 1, max_row=last))
+    if chart.thresholds:
+        lines = LineChart()
+        lines.add_data(
+            Reference(
+                sheet,
+                min_col=column + 2,
+                max_col=column + 1 + len(chart.thresholds),
+                min_row=top,
+                max_row=last,
+            ),
+            titles_from_data=True,
+        )
+        bars += lines
+    bars.width, bars.height = max(12, len(chart.bars) * 0.9), 8
+    sheet.add_chart(bars, sheet.cell(top, column + 2 + len(chart.thresholds)).coordinate)
+    return max(last, top + 16)
+
+
+def _write_register(
+    sheet: Worksheet, report: Report, section: Section, layout: RegisterLayout
+) -> None:
+    table = section.table
+    assert table is not None
+    zh = report.lang == "zh"
+    width = len(table.columns)
+    put(sheet.cell(1, 1), section.title)
+    sheet.cell(1, 1).font = Font(bold=True, size=16)
+    sheet.cell(1, 1).alignment = Alignment(horizontal="center")
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    put(
+        sheet.cell(2, 1),
+        "；".join([*report.notices, layout.unit_line_zh if zh else layout.unit_line_en]),
+    )
+    style = layout.header_style
+    last = _write_table(sheet, table, HEADER_ROW, header_fill=style.fill)
+    for index in range(1, width + 1):
+        header = sheet.cell(HEADER_ROW, index)
+        header.font = Font(bold=style.bold, size=style.font_size, color=style.font_color)
+        sheet.column_dimensions[get_column_letter(index)].width = layout.columns[index - 1].width
+    sheet.row_dimensions[HEADER_ROW].height = style.row_height
+    for row in range(HEADER_ROW + 1, last + 1):
+        sheet.row_dimensions[row].height = layout.body_style.row_height
+        for index in range(1, width + 1):
+            sheet.cell(row, index).font = Font(
+                size=layout.body_style.font_size, bold=row == last and table.totals is not None
+            )
+    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{last - 1}"
+    _sign_off(sheet, layout, last + 2, width, zh)
+    _print_setup(sheet, HEADER_ROW, landscape=True)
+    sheet.print_title_rows = f"1:{HEADER_ROW}"
+
+
+def _sign_off(sheet: Worksheet, layout: RegisterLayout, row: int, width: int, zh: bool) -> None:
+    labels = layout.sign_off.labels_zh if zh else layout.sign_off.labels_en
+    date_label = layout.sign_off.date_label_zh if zh else layout.sign_off.date_label_en
+    span = max(width // max(len(labels), 1), 2)
+    for index, text in enumerate(labels):
+        column = 1 + index * span
+        put(sheet.cell(row, column), f"{text}：")
+        put(
+            sheet.cell(row + 1, column),
+            f"{date_label}：     年    月    日" if zh else f"{date_label}: ____-__-__",
+        )
+        sheet.cell(row, column).font = Font(bold=True)
