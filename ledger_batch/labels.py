@@ -5,6 +5,9 @@ One table serves the terminal, the workbooks and the HTML reports.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from ledger_batch.messages import Lang
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -94,3 +97,24 @@ def value_label(value: object, lang: Lang) -> object:
     if isinstance(value, str) and value in VALUE_LABELS:
         return VALUE_LABELS[value][0 if lang == "zh" else 1]
     return value
+
+
+def format_cell(value: object, kind: str = "text") -> str:
+    """How a value reads in a report: money with separators, scores as integers."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        number = Decimal(str(value))
+        if kind == "money":
+            return f"{number:,.2f}"
+        if kind in ("int", "score"):
+            return str(int(number))
+        if kind in ("coef", "pct"):
+            return f"{number:.1f}"
+        normal = number.normalize()
+        return f"{normal:f}" if normal == normal.to_integral() else str(number)
+    return str(value)

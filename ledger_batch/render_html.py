@@ -6,37 +6,15 @@ table cells so charts survive mail clients. CSS is inlined at render time.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import css_inline
 
+from ledger_batch.labels import format_cell
 from ledger_batch.reports import Report
 from ledger_batch.templating import environment
 
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
-
-
-def format_cell(value: object, kind: str = "text") -> str:
-    """How a value reads in a report: money with separators, scores as integers."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-        number = Decimal(str(value))
-        if kind == "money":
-            return f"{number:,.2f}"
-        if kind in ("int", "score"):
-            return str(int(number))
-        if kind == "coef":
-            return f"{number:.1f}"
-        normal = number.normalize()
-        return f"{normal:f}" if normal == normal.to_integral() else str(number)
-    return str(value)
 
 
 def render_html(

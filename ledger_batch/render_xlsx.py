@@ -190,7 +190,7 @@ def _heading(sheet: Worksheet, report: Report, section: Section, width: int) -> 
     note = "；".join([*report.notices, *section.sentences, report.generated_at])
     put(sheet.cell(2, 1), note)
     sheet.cell(2, 1).alignment = Alignment(wrap_text=False)
-    if any("注意" in n or "Incomplete" in n for n in report.notices):
+    if report.notices:
         sheet.cell(2, 1).font = Font(bold=True, color="C00000")
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
 from ledger_batch.config import Settings, Tier
 from ledger_batch.fields import CATEGORIES, STAGES
-from ledger_batch.labels import label, value_label
+from ledger_batch.labels import format_cell, label, value_label
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
 
@@ -594,12 +594,11 @@ def statement_reports(figures: PayoutFigures, settings: Settings, lang: Lang) ->
         mine = scores[scores["employee_id"] == row.employee_id]
         entries = figures.result.entries[figures.result.entries["employee_id"] == row.employee_id]
         items = figures.items[figures.items["employee_id"] == row.employee_id]
-        reports.append(_statement(row, mine, entries, items, figures, settings, lang))
+        reports.append(_statement(mine, entries, items, figures, settings, lang))
     return reports
 
 
 def _statement(
-    row: object,
     mine: pd.DataFrame,
     entries: pd.DataFrame,
     items: pd.DataFrame,
@@ -624,7 +623,7 @@ def _statement(
     first = mine.iloc[0]
     summary = Table(
         [Column("item", label("item", lang)), Column("value", label("value", lang))],
-        [[label(key, lang), first[key]] for key, _ in summary_keys],
+        [[label(key, lang), format_cell(first[key], kind)] for key, kind in summary_keys],
     )
     sources = _entries_table(entries, mine, lang)
     own_items = table_from(
