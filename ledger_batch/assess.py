@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
-from ledger_batch.config import Settings
+from ledger_batch.config import Rules, Settings
 from ledger_batch.errors import IncompleteYear, NoData
-from ledger_batch.fields import CATEGORIES, STAGES
+from ledger_batch.fields import CATEGORIES
 from ledger_batch.money import round_half_up, tier_for
 from ledger_batch.periods import (
     assessment_year_of,
@@ -29,6 +29,8 @@ from ledger_batch.score import (
     YearScores,
     closed_loop,
     item_states,
+    people_of,
+    reached_stages,
     score_year,
     serving_by_month,
     untrue_items,
@@ -150,6 +152,7 @@ def quarter_figures(store: Store, settings: Settings, year: int, quarter: int) -
         raise NoData("no_months", period=f"{year}-Q{quarter}")
     result = score_year(inputs, rules)
     quarter_subs = inputs.submissions[inputs.submissions["period"].isin(months)]
+    counted = quarter_subs[~untrue_items(quarter_subs, inputs.violations)]
     quarter_att = inputs.attendance[inputs.attendance["period"].isin(months)]
     liaisons = result.scores[
         [
@@ -163,26 +166,14 @@ def quarter_figures(store: Store, settings: Settings, year: int, quarter: int) -
             "dismissed",
         ]
     ].copy()
-    liaisons["quarter_items"] = _count_by(quarter_subs, liaisons)
+    liaisons["quarter_items"] = _count_by(counted, liaisons)
     liaisons["quarter_adopted"] = _count_by(quarter_subs[quarter_subs["adopted"] == "是"], liaisons)
     for mark, column in (("出席", "present"), ("请假", "excused"), ("缺席", "absent")):
         liaisons[column] = _count_by(quarter_att[quarter_att["presence"] == mark], liaisons)
-    elapsed = max(len(inputs.months_in), 1)
-    liaisons["projected_score"] = [
-        round_half_up(
-            min(rules.points_per_item * Decimal(items) * 12 / elapsed, rules.base_cap)
-            - deductions
-            + adjustments
-        )
-        for items, deductions, adjustments in zip(
-            result.scores["items_count"],
-            result.scores["deduction_points"],
-            result.scores["adjustment_points"],
-            strict=True,
-        )
-    ]
+    liaisons["projected_score"] = projected_scores(result.scores, inputs, rules)
     liaisons["projected_coefficient"] = [
-        tier_for(s, rules.tiers).coefficient for s in liaisons["projected_score"]
+        Decimal(0) if dismissed else tier_for(s, rules.tiers).coefficient
+        for s, dismissed in zip(liaisons["projected_score"], liaisons["dismissed"], strict=True)
     ]
     liaisons["warnings"] = [
         _warnings(row, result.scores.iloc[i]) for i, row in enumerate(liaisons.itertuples())
@@ -198,15 +189,33 @@ def quarter_figures(store: Store, settings: Settings, year: int, quarter: int) -
         .reset_index()
     )
     states = item_states(quarter_subs, store.load("tracking", through))
-    funnel = {
-        stage: int(
-            states["stage"]
-            .map(lambda s, stage=stage: s is not None and STAGES.index(s) >= STAGES.index(stage))
-            .sum()
-        )
-        for stage in STAGES
-    }
+    funnel = reached_stages(states)
     return QuarterFigures(year, quarter, months, liaisons, units, funnel, quarter_in, states)
+
+
+def projected_scores(scores: pd.DataFrame, inputs: YearInputs, rules: Rules) -> list[int]:
+    """Year-end score if each liaison keeps their pace: items so far scaled from the months
+    assessed so far to the months they are expected to serve, deductions so far kept."""
+    serving = serving_by_month(inputs)
+    year = year_months(
+        assessment_year_of(inputs.months[0], rules.year_start_month), rules.year_start_month
+    )
+    people = people_of(inputs).set_index("employee_id")
+    projected = []
+    for row in scores.itertuples():
+        assessed = sum(row.employee_id in serving[m] for m in inputs.months_in)
+        person = people.loc[row.employee_id]
+        expected = sum(
+            (person.appointed_on is None or person.appointed_on <= month_end(m))
+            and (person.dismissed_on is None or month_end(m) < person.dismissed_on)
+            for m in year
+        )
+        items = (
+            Decimal(row.items_count) * expected / assessed if assessed else Decimal(row.items_count)
+        )
+        base = min(rules.points_per_item * items, rules.base_cap)
+        projected.append(round_half_up(base - row.deduction_points + row.adjustment_points))
+    return projected
 
 
 def _count_by(frame: pd.DataFrame, liaisons: pd.DataFrame) -> list[int]:
@@ -214,17 +223,17 @@ def _count_by(frame: pd.DataFrame, liaisons: pd.DataFrame) -> list[int]:
     return [int(counts.get(e, 0)) for e in liaisons["employee_id"]]
 
 
-def _warnings(row: Any, score: pd.Series) -> str:
-    warnings = []
-    if row.projected_coefficient == 0:
-        warnings.append("预计不足60分")
-    if score["missing_months"]:
-        warnings.append(f"{score['missing_months']}个月未报")
-    if score["untrue_count"]:
-        warnings.append(f"{score['untrue_count']}条不实")
-    if score["absences"]:
-        warnings.append(f"缺席{score['absences']}次")
-    return "；".join(warnings)
+def _warnings(row: Any, score: pd.Series) -> list[tuple[str, int]]:
+    """Early warnings as (code, count); labels.warning_text spells them out."""
+    warnings: list[tuple[str, int]] = []
+    if row.dismissed:
+        warnings.append(("dismissed", 1))
+    elif row.projected_coefficient == 0:
+        warnings.append(("projected_below_pass", 1))
+    for code in ("missing_months", "untrue_count", "absences"):
+        if score[code]:
+            warnings.append((code, int(score[code])))
+    return warnings
 
 
 def payout_figures(
@@ -379,6 +388,8 @@ def quarter_json(figures: QuarterFigures) -> dict[str, object]:
     rows = _frame_records(figures.liaisons, columns)
     for row, coefficient in zip(rows, figures.liaisons["projected_coefficient"], strict=True):
         row["projected_coefficient"] = str(coefficient)
+        warnings = cast(list[tuple[str, int]], row["warnings"])
+        row["warnings"] = [{"code": code, "count": count} for code, count in warnings]
     return {
         "year": figures.year,
         "quarter": figures.quarter,

@@ -114,14 +114,15 @@ def init(obj: Context, directory: Path | None) -> None:
     obj.say(("工作区已就绪：" if obj.lang == "zh" else "Workspace ready: ") + str(workspace.root))
 
 
-def _print_outcome(obj: Context, outcome: FileOutcome) -> None:
+def _print_outcome(obj: Context, outcome: FileOutcome, dry_run: bool = False) -> None:
     zh = obj.lang == "zh"
     name = outcome.path.name
     if outcome.status == "stored":
         what = (
-            f"已入库 {outcome.period} 第{outcome.version}版"
+            f"{'可入库为' if dry_run else '已入库'} {outcome.period} 第{outcome.version}版"
             if zh
-            else f"stored {outcome.period} version {outcome.version}"
+            else f"{'valid, would be' if dry_run else ''} stored {outcome.period} "
+            f"version {outcome.version}".lstrip()
         )
         if outcome.replaced_version:
             what += (
@@ -129,6 +130,8 @@ def _print_outcome(obj: Context, outcome: FileOutcome) -> None:
                 if zh
                 else f" (replaces version {outcome.replaced_version})"
             )
+        if dry_run:
+            what += "（仅检查，未入库）" if zh else " (check only: nothing stored)"
         obj.say(f"✔ {name}: {what}")
         for change in outcome.changes:
             moves = ", ".join(f"{k} {a}→{b}" for k, (a, b) in change.moves.items())
@@ -136,9 +139,11 @@ def _print_outcome(obj: Context, outcome: FileOutcome) -> None:
     elif outcome.status == "quarantined":
         errors = [p for p in outcome.problems if p.severity == "error"]
         where = f" → {outcome.moved_to}" if outcome.moved_to else ""
+        done = ("不能入库（仅检查，未移动）" if dry_run else "已隔离") if zh else ""
+        done = done or ("not valid (check only: not moved)" if dry_run else "quarantined")
         obj.say(
             f"✘ {name}: "
-            + (f"{len(errors)} 处错误，已隔离" if zh else f"{len(errors)} error(s), quarantined")
+            + (f"{len(errors)} 处错误，{done}" if zh else f"{len(errors)} error(s), {done}")
             + where
         )
         for problem in errors[: 20 if obj.verbosity <= 1 else None]:
@@ -168,7 +173,7 @@ def _run_ingest(obj: Context, paths: tuple[Path, ...], dry_run: bool) -> None:
     ) as bar:
         outcomes = ingest(workspace, files, dry_run=dry_run, on_step=lambda: bar.update(1))
     for outcome in outcomes:
-        _print_outcome(obj, outcome)
+        _print_outcome(obj, outcome, dry_run)
     if any(o.status == "quarantined" for o in outcomes):
         sys.exit(1)
 

@@ -51,7 +51,8 @@ class Problem:
         column = f"{self.column} ({self.cell})" if self.column and self.row else self.column
         value = repr(self.value) if self.value else ""
         where = " · ".join(p for p in (self.file, self.sheet, row, column, value) if p)
-        return f"{where}: {self.what(lang)} — {self.fix(lang)}"
+        fix = self.fix(lang)
+        return f"{where}: {self.what(lang)}" + (f" — {fix}" if fix else "")
 
 
 class LedgerError(Exception):

@@ -118,3 +118,19 @@ def format_cell(value: object, kind: str = "text") -> str:
         normal = number.normalize()
         return f"{normal:f}" if normal == normal.to_integral() else str(number)
     return str(value)
+
+
+WARNINGS: dict[str, tuple[str, str]] = {
+    "dismissed": ("已解聘", "dismissed"),
+    "projected_below_pass": ("预计不足60分", "projected below 60"),
+    "missing_months": ("{n}个月未报", "{n} month(s) not reported"),
+    "untrue_count": ("{n}条不实", "{n} untrue"),
+    "absences": ("缺席{n}次", "{n} absence(s)"),
+}
+
+
+def warning_text(warnings: list[tuple[str, int]], lang: Lang) -> str:
+    """Early warnings of the quarterly evaluation as one line."""
+    index = 0 if lang == "zh" else 1
+    parts = [WARNINGS[code][index].format(n=count) for code, count in warnings]
+    return ("；" if lang == "zh" else "; ").join(parts)

@@ -204,9 +204,14 @@ def _errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 
+CELL_ERRORS = frozenset({"required_blank", "bad_date", "bad_number", "bad_choice", "text_too_long"})
+"""Errors confined to one cell: the file is still cross-checked, so that its error report
+lists every problem at once (SPEC §4) rather than one stage's problems per re-drop."""
+
+
 def _ingest_one(item: _Parsed, workspace: Workspace, store: Store, dry_run: bool) -> FileOutcome:
     ledger_file = item.ledger_file
-    if ledger_file is None or _errors(item.problems):
+    if ledger_file is None or any(p.code not in CELL_ERRORS for p in _errors(item.problems)):
         return _quarantine(item.path, item.problems, workspace, dry_run)
     duplicate = store.find_active_duplicate(item.sha256, ledger_file.period)
     if duplicate is not None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,14 +188,33 @@ def read_workbook(path: Path, file_format: str) -> RawWorkbook:
     """Read every sheet of an xlsx/xlsm/xls/ods, or the one sheet of a CSV, as text."""
     if file_format == "csv":
         return RawWorkbook(path, "csv", [read_csv_sheet(path)])
+    if path.suffix.lower() in _SUFFIXES[file_format]:
+        return RawWorkbook(path, file_format, _read_sheets(path, path))
+    # calamine picks its parser by the extension: read a copy named for what the bytes are.
+    with tempfile.TemporaryDirectory(prefix="ledger-batch-") as folder:
+        copy = Path(folder) / f"workbook.{file_format}"
+        shutil.copyfile(path, copy)
+        return RawWorkbook(path, file_format, _read_sheets(copy, path))
+
+
+_SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
+
+
+def _read_sheets(source: Path, path: Path) -> list[RawSheet]:
     try:
-        reader = fastexcel.read_excel(path)
-        sheets = [_read_sheet(reader, sheet_name) for sheet_name in reader.sheet_names]
+        reader = fastexcel.read_excel(source)
+        return [_read_sheet(reader, sheet_name) for sheet_name in reader.sheet_names]
     except fastexcel.FastExcelError as exc:
         detail = str(exc).splitlines()[0]
-        code = "encrypted" if "password" in detail.lower() else "corrupt"
+        lowered = detail.lower()
+        code = (
+            "encrypted"
+            if "password" in lowered
+            else "sheet_too_large"
+            if "cell limit exceeded" in lowered  # calamine's own guard (ods)
+            else "corrupt"
+        )
         raise rejection(path, code, detail=detail) from exc
-    return RawWorkbook(path, file_format, sheets)
 
 
 def _read_sheet(reader: fastexcel.ExcelReader, sheet_name: str) -> RawSheet:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 
 from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
-from ledger_batch.labels import VALUE_LABELS, label
+from ledger_batch.labels import VALUE_LABELS, label, warning_text
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
 
@@ -120,7 +120,8 @@ def quarter_text(figures: QuarterFigures, lang: Lang) -> str:
         "projected_coefficient",
         "warnings",
     ]
-    liaisons = figures.liaisons.sort_values(["unit", "name"])
+    liaisons = figures.liaisons.sort_values(["unit", "name"]).copy()
+    liaisons["warnings"] = [warning_text(w, lang) for w in liaisons["warnings"]]
     units = frame_table(
         figures.units, ["unit", "liaisons", "quarter_items", "quarter_adopted", "absent"], lang
     )

@@ -18,9 +18,10 @@ import pandas as pd
 from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
 from ledger_batch.config import Settings, Tier
 from ledger_batch.fields import CATEGORIES, STAGES
-from ledger_batch.labels import format_cell, label, value_label
+from ledger_batch.labels import format_cell, label, value_label, warning_text
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
+from ledger_batch.score import reached_stages
 
 ColumnKind = Literal["text", "int", "score", "points", "money", "coef", "date", "pct"]
 Tone = Literal["good", "fair", "warn", "bad", "neutral"]
@@ -206,12 +207,6 @@ def funnel_chart(by_stage_reached: dict[str, int], lang: Lang) -> Chart:
     )
 
 
-def reached_stages(items: pd.DataFrame) -> dict[str, int]:
-    """How many items reached each stage or a later one."""
-    ranks = items["stage"].map(lambda s: STAGES.index(s) if s in STAGES else -1)
-    return {stage: int((ranks >= i).sum()) for i, stage in enumerate(STAGES)}
-
-
 def _entries_table(entries: pd.DataFrame, scores: pd.DataFrame, lang: Lang) -> Table:
     named = entries.merge(scores[["employee_id", "name", "unit"]], on="employee_id", how="left")
     named = named.sort_values(["unit", "name", "period", "kind"], kind="stable")
@@ -317,7 +312,8 @@ def month_report(figures: MonthFigures, settings: Settings, lang: Lang) -> Repor
 
 def quarter_report(figures: QuarterFigures, settings: Settings, lang: Lang) -> Report:
     """The quarterly evaluation (季评价)."""
-    liaisons = figures.liaisons.sort_values(["unit", "name"])
+    liaisons = figures.liaisons.sort_values(["unit", "name"]).copy()
+    liaisons["warnings"] = [warning_text(w, lang) for w in liaisons["warnings"]]
     period = f"{figures.year}-Q{figures.quarter}"
     warned = liaisons[liaisons["warnings"] != ""]
     sentences = [

@@ -371,6 +371,12 @@ def item_states(submissions: pd.DataFrame, tracking: pd.DataFrame) -> pd.DataFra
     return items
 
 
+def reached_stages(items: pd.DataFrame) -> dict[str, int]:
+    """How many items reached each stage or a later one."""
+    ranks = items["stage"].map(lambda s: STAGES.index(s) if s in STAGES else -1)
+    return {stage: int((ranks >= i).sum()) for i, stage in enumerate(STAGES)}
+
+
 @dataclass
 class LoopStats:
     """SPEC §5 closed-loop statistics, and the open items by stage with their age in days."""

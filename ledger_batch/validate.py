@@ -151,7 +151,8 @@ def _resolve_people(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
     by_id = dict(zip(roster["employee_id"], roster["name"], strict=True))
     by_name: dict[str, list[str]] = {}
     for employee_id, name in zip(roster["employee_id"], roster["name"], strict=True):
-        by_name.setdefault(name_key(name), []).append(employee_id)
+        if isinstance(name, str):  # a blank roster name is an error of its own
+            by_name.setdefault(name_key(name), []).append(employee_id)
     records = sheet.records
     problems: list[Problem] = []
     resolved_ids, resolved_names = [], []
@@ -472,7 +473,8 @@ def validate_roster(
         elif row.employee_id is not None:
             first_row[row.employee_id] = int(row.source_row)
         problems += _term_problems(sheet, row, rules)
-    if not any(p.severity == "error" for p in problems) and not records.empty:
+    errors = [p for p in [*sheet.problems, *problems] if p.severity == "error"]
+    if not errors and not records.empty:  # seat rules only on a roster read without errors
         problems += [
             replace(p, sheet=sheet.sheet_name)
             for p in seat_problems(records, month_end(period), seats)

@@ -1,0 +1,146 @@
+"""The command line: help everywhere, init, exit codes, and the installed wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from ledger_batch.cli import cli
+from ledger_batch.workspace import CONFIG_NAME, FOLDERS, STORE_NAME
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> click.testing.Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(name: str) -> None:
+    result = run(name, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output
+    assert len(cli.commands[name].help or "") > 20
+
+
+def test_python_dash_m_works() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger_batch", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "ingest" in done.stdout
+
+
+def test_init_creates_the_workspace_and_twice_changes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "联络员"
+    assert run("init", str(target)).exit_code == 0
+    for folder in FOLDERS:
+        assert (target / folder).is_dir()
+    config = (target / CONFIG_NAME).read_text(encoding="utf-8")
+    assert "SPEC §2" in config
+    assert (target / STORE_NAME).stat().st_size > 0
+    (target / CONFIG_NAME).write_text(config + "\n# edited by the office\n", encoding="utf-8")
+    before = {p: p.stat().st_mtime_ns for p in target.rglob("*")}
+    result = run("-v", "init", str(target))
+    assert result.exit_code == 0
+    assert "+ " not in result.output
+    assert "edited by the office" in (target / CONFIG_NAME).read_text(encoding="utf-8")
+    assert {p: p.stat().st_mtime_ns for p in target.rglob("*")} == before
+
+
+def test_commands_outside_a_workspace_say_how_to_make_one(tmp_path: Path) -> None:
+    result = run("-w", str(tmp_path), "status")
+    assert result.exit_code == 2
+    assert "init" in result.output
+
+
+def test_payout_refuses_missing_months_with_exit_3_naming_them(tmp_path: Path) -> None:
+    from tests.ledgers import item, person, write_workbook
+
+    run("init", str(tmp_path))
+    (tmp_path / CONFIG_NAME).write_text("[limits]\nsettle_seconds = 0\n", encoding="utf-8")
+    write_workbook(
+        tmp_path / "inbox" / "2025 人员名册.xlsx", {"人员名册": [person("0001", "张伟", "综采队")]}
+    )
+    write_workbook(
+        tmp_path / "inbox" / "2025-01.xlsx", {"信息报送": [item("2025-01-06", "张伟", "巷道积水")]}
+    )
+    assert run("-w", str(tmp_path), "ingest").exit_code == 0
+    refused = run("-w", str(tmp_path), "payout", "2025")
+    assert refused.exit_code == 3
+    assert "2025-02" in refused.output and "2025-12" in refused.output
+    allowed = run("-w", str(tmp_path), "--lang", "en", "payout", "2025", "--allow-missing-months")
+    assert allowed.exit_code == 0
+    assert "incomplete" in allowed.output and "2025-02" in allowed.output
+
+
+def test_a_bad_period_is_a_clear_error(tmp_path: Path) -> None:
+    run("init", str(tmp_path))
+    result = run("-w", str(tmp_path), "month", "March")
+    assert result.exit_code == 2
+    assert "YYYY-MM" in result.output
+
+
+def test_the_built_wheel_ships_templates_and_samples_and_runs_demo(tmp_path: Path) -> None:
+    """`pip install .` gives a working tool: build the wheel, install it alone, run demo."""
+    wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(wheel_dir),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(wheel_dir.glob("ledger_batch-*.whl"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    code = (
+        "import ledger_batch, ledger_batch.resources as r; print(ledger_batch.__file__); "
+        "print(r.data_dir('templates')); print(r.data_dir('sample_ledgers'))"
+    )
+    where = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.split()
+    assert all(line.startswith(str(target)) for line in where)
+    demo = subprocess.run(
+        [sys.executable, "-m", "ledger_batch", "demo", str(tmp_path / "demo")],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert (tmp_path / "demo" / STORE_NAME).exists()
+    assert not list((tmp_path / "demo" / "quarantine").iterdir())
