@@ -118,12 +118,11 @@ def _print_outcome(obj: Context, outcome: FileOutcome, dry_run: bool = False) ->
     zh = obj.lang == "zh"
     name = outcome.path.name
     if outcome.status == "stored":
-        what = (
-            f"{'可入库为' if dry_run else '已入库'} {outcome.period} 第{outcome.version}版"
-            if zh
-            else f"{'valid, would be' if dry_run else ''} stored {outcome.period} "
-            f"version {outcome.version}".lstrip()
-        )
+        if zh:
+            what = f"{'可入库为' if dry_run else '已入库'} {outcome.period} 第{outcome.version}版"
+        else:
+            verb = "valid, would be stored as" if dry_run else "stored"
+            what = f"{verb} {outcome.period} version {outcome.version}"
         if outcome.replaced_version:
             what += (
                 f"（替换第{outcome.replaced_version}版）"
@@ -139,8 +138,10 @@ def _print_outcome(obj: Context, outcome: FileOutcome, dry_run: bool = False) ->
     elif outcome.status == "quarantined":
         errors = [p for p in outcome.problems if p.severity == "error"]
         where = f" → {outcome.moved_to}" if outcome.moved_to else ""
-        done = ("不能入库（仅检查，未移动）" if dry_run else "已隔离") if zh else ""
-        done = done or ("not valid (check only: not moved)" if dry_run else "quarantined")
+        if dry_run:
+            done = "不能入库（仅检查，未移动）" if zh else "not valid (check only: not moved)"
+        else:
+            done = "已隔离" if zh else "quarantined"
         obj.say(
             f"✘ {name}: "
             + (f"{len(errors)} 处错误，{done}" if zh else f"{len(errors)} error(s), {done}")
@@ -354,7 +355,15 @@ def statements(obj: Context, year: str, allow_missing_months: bool) -> None:
             store, workspace.settings, parse_year(year), allow_missing_months=allow_missing_months
         )
     personal = reports.statement_reports(figures, workspace.settings, obj.lang)
-    _written(obj, publish_statements(workspace, personal, figures.year), as_json=False)
+    paths = publish_statements(workspace, personal, figures.year)
+    for path in paths:
+        obj.say(str(path), 2)
+    folder = paths[0].parent if paths else report_folder(workspace, figures.year)
+    obj.say(
+        f"个人考核通知单 {len(personal)} 份（xlsx 与 html）：{folder}"
+        if obj.lang == "zh"
+        else f"{len(personal)} personal statements (xlsx and html): {folder}"
+    )
 
 
 @cli.command()

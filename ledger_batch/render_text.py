@@ -13,6 +13,9 @@ from ledger_batch.labels import VALUE_LABELS, label, warning_text
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
 
+TERMINAL_ROWS = 20
+"""Longest list printed on the terminal; the reports hold everything."""
+
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -24,7 +27,10 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        exponent = value.as_tuple().exponent
+        if exponent == -2:
+            return f"{value:,.2f}"  # money, and points given to the hundredth
+        return str(value) if isinstance(exponent, int) and exponent < 0 else f"{value:f}"
     return str(value)
 
 
@@ -202,9 +208,17 @@ def payout_text(figures: PayoutFigures, lang: Lang) -> str:
         )
     parts.append(summary)
     if not loop.open_items.empty:
-        parts.append("未闭环事项" if zh else "Open items")
+        by_stage = "，".join(f"{stage} {count}" for stage, count in loop.open_by_stage.items())
+        oldest = loop.open_items.sort_values("age_days", ascending=False).head(TERMINAL_ROWS)
+        parts.append(
+            f"未闭环事项 {len(loop.open_items)} 条（{by_stage}），最久的 {len(oldest)} 条如下，"
+            "全部见报表"
+            if zh
+            else f"{len(loop.open_items)} open items ({by_stage}); the {len(oldest)} oldest "
+            "below, all in the report"
+        )
         columns = ["item_id", "name", "stage", "date", "age_days"]
-        parts.append(frame_table(loop.open_items, columns, lang))
+        parts.append(frame_table(oldest, columns, lang))
     return "\n\n".join(parts)
 
 
