@@ -5,6 +5,7 @@ One table serves the terminal, the workbooks and the HTML reports.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -70,6 +71,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "remark": ("备注", "Remark"),
     "email": ("邮箱", "Email"),
     "value": ("数值", "Value"),
+    "rate": ("比率 %", "Rate %"),
     "item": ("项目", "Item"),
 }
 
@@ -99,6 +101,10 @@ def value_label(value: object, lang: Lang) -> object:
     return value
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters that are not allowed in HTML text or in a workbook cell."""
+
+
 def format_cell(value: object, kind: str = "text") -> str:
     """How a value reads in a report: money with separators, scores as integers."""
     if value is None or (isinstance(value, float) and value != value):
@@ -117,7 +123,7 @@ def format_cell(value: object, kind: str = "text") -> str:
             return f"{number:.1f}"
         normal = number.normalize()
         return f"{normal:f}" if normal == normal.to_integral() else str(number)
-    return str(value)
+    return _CONTROL_CHARACTERS.sub("\ufffd", str(value))
 
 
 WARNINGS: dict[str, tuple[str, str]] = {

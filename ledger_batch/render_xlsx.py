@@ -29,7 +29,7 @@ from ledger_batch.templating import environment
 NUMBER_FORMATS = {
     "int": "0",
     "score": "0",
-    "points": "0.##;-0.##;0",
+    "points": "General",  # 2.5 and 90 as written; "0.##" prints "90." in Excel
     "money": "#,##0.00",
     "coef": "0.0",
     "date": "yyyy-mm-dd",
@@ -183,11 +183,15 @@ def write_workbook(report: Report, path: Path, layout: RegisterLayout | None = N
 
 
 def _heading(sheet: Worksheet, report: Report, section: Section, width: int) -> None:
-    title = f"{report.company} {report.title} · {section.title}（{report.period_label}）"
+    zh = report.lang == "zh"
+    period = f"（{report.period_label}）" if zh else f" ({report.period_label})"
+    title = f"{report.company} {report.title} · {section.title}{period}"
+    if report.recipient:
+        title += f" · {report.recipient}"
     put(sheet.cell(1, 1), title)
     sheet.cell(1, 1).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(width, 1))
-    note = "；".join([*report.notices, *section.sentences, report.generated_at])
+    note = ("；" if zh else "; ").join([*report.notices, *section.sentences, report.generated_at])
     put(sheet.cell(2, 1), note)
     sheet.cell(2, 1).alignment = Alignment(wrap_text=False)
     if report.notices:
@@ -321,7 +325,9 @@ def _write_register(
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     put(
         sheet.cell(2, 1),
-        "；".join([*report.notices, layout.unit_line_zh if zh else layout.unit_line_en]),
+        ("；" if zh else "; ").join(
+            [*report.notices, layout.unit_line_zh if zh else layout.unit_line_en]
+        ),
     )
     style = layout.header_style
     last = _write_table(sheet, table, HEADER_ROW, header_fill=style.fill)
@@ -349,7 +355,7 @@ def _sign_off(sheet: Worksheet, layout: RegisterLayout, row: int, width: int, zh
     span = max(width // max(len(labels), 1), 2)
     for index, text in enumerate(labels):
         column = 1 + index * span
-        put(sheet.cell(row, column), f"{text}：")
+        put(sheet.cell(row, column), f"{text}：" if zh else f"{text}:")
         put(
             sheet.cell(row + 1, column),
             f"{date_label}：     年    月    日" if zh else f"{date_label}: ____-__-__",

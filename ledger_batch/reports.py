@@ -568,17 +568,26 @@ def payout_report(
 
 def _loop_table(figures: PayoutFigures, lang: Lang) -> Table:
     loop = figures.loop
+    # Counts and rates in columns of their own: a count is an integer, a rate has one decimal.
     rows: list[list[object]] = [
-        [_t(lang, "收集信息", "Collected"), loop.collected],
-        [_t(lang, "其中问题", "Problems"), loop.problems],
-        [_t(lang, "整改落实", "Rectified"), loop.rectified],
-        [_t(lang, "督查验收", "Inspected"), loop.inspected],
-        [_t(lang, "复查合格率 %", "Pass rate %"), loop.pass_rate],
-        [_t(lang, "采纳", "Adopted"), loop.adopted],
-        [_t(lang, "采纳率 %", "Adoption rate %"), loop.adoption_rate],
+        [_t(lang, "收集信息", "Collected"), loop.collected, None],
+        [_t(lang, "其中问题", "Problems"), loop.problems, None],
+        [_t(lang, "整改落实", "Rectified"), loop.rectified, None],
+        [_t(lang, "督查验收", "Inspected"), loop.inspected, None],
+        [_t(lang, "复查合格（合格率 %）", "Passed (pass rate %)"), loop.passed, loop.pass_rate],
+        [
+            _t(lang, "采纳（采纳率 %）", "Adopted (adoption rate %)"),
+            loop.adopted,
+            loop.adoption_rate,
+        ],
     ]
     return Table(
-        [Column("item", label("item", lang)), Column("value", label("value", lang), "pct")], rows
+        [
+            Column("item", label("item", lang)),
+            Column("count", label("count", lang), "int"),
+            Column("rate", label("rate", lang), "pct"),
+        ],
+        rows,
     )
 
 
