@@ -11,6 +11,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,13 +19,16 @@ from typing import Any, TypeVar
 import click
 
 from ledger_batch import assess, render_text, reports
+from ledger_batch.blank_ledger import write_blank_ledger
 from ledger_batch.errors import LedgerError
+from ledger_batch.lock import workspace_lock
 from ledger_batch.messages import Lang
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
 from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
-from ledger_batch.publish import publish, publish_statements, report_folder
+from ledger_batch.publish import publish, publish_statements, report_folder, write_atomically
 from ledger_batch.resources import data_dir
 from ledger_batch.status import status_report
+from ledger_batch.watch import watch_inbox
 from ledger_batch.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,6 +65,23 @@ def reports_errors(function: F) -> F:
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def holds_workspace(activity: str) -> Callable[[F], F]:
+    """Run the command holding the workspace lock (one run at a time; see lock.py)."""
+
+    def decorate(function: F) -> F:
+        @wraps(function)
+        def wrapper(obj: Context, *args: Any, **kwargs: Any) -> Any:
+            workspace = obj.workspace()
+            wait = workspace.settings.limits.lock_wait_seconds
+            details = " ".join(str(v) for v in kwargs.values() if isinstance(v, str))
+            with workspace_lock(workspace.root, f"{activity} {details}".strip(), wait):
+                return function(obj, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +135,13 @@ def init(obj: Context, directory: Path | None) -> None:
     obj.say(("工作区已就绪：" if obj.lang == "zh" else "Workspace ready: ") + str(workspace.root))
 
 
-def _print_outcome(obj: Context, outcome: FileOutcome, dry_run: bool = False) -> None:
+def _print_outcome(
+    obj: Context,
+    outcome: FileOutcome,
+    dry_run: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> None:
+    say = log or obj.say
     zh = obj.lang == "zh"
     name = outcome.path.name
     if outcome.status == "stored":
@@ -131,10 +158,10 @@ def _print_outcome(obj: Context, outcome: FileOutcome, dry_run: bool = False) ->
             )
         if dry_run:
             what += "（仅检查，未入库）" if zh else " (check only: nothing stored)"
-        obj.say(f"✔ {name}: {what}")
+        say(f"✔ {name}: {what}")
         for change in outcome.changes:
             moves = ", ".join(f"{k} {a}→{b}" for k, (a, b) in change.moves.items())
-            obj.say(f"    {change.name}（{change.employee_id}）: {moves}")
+            say(f"    {change.name}（{change.employee_id}）: {moves}")
     elif outcome.status == "quarantined":
         errors = [p for p in outcome.problems if p.severity == "error"]
         where = f" → {outcome.moved_to}" if outcome.moved_to else ""
@@ -142,24 +169,26 @@ def _print_outcome(obj: Context, outcome: FileOutcome, dry_run: bool = False) ->
             done = "不能入库（仅检查，未移动）" if zh else "not valid (check only: not moved)"
         else:
             done = "已隔离" if zh else "quarantined"
-        obj.say(
+        say(
             f"✘ {name}: "
             + (f"{len(errors)} 处错误，{done}" if zh else f"{len(errors)} error(s), {done}")
             + where
         )
         for problem in errors[: 20 if obj.verbosity <= 1 else None]:
-            obj.say("    " + problem.one_line(obj.lang))
+            say("    " + problem.one_line(obj.lang))
         if outcome.report_path:
-            obj.say(("    错误报告：" if zh else "    error report: ") + str(outcome.report_path))
+            say(("    错误报告：" if zh else "    error report: ") + str(outcome.report_path))
         return
     else:
-        obj.say(f"· {name}: " + outcome.problems[0].what(obj.lang))
+        say(f"· {name}: " + outcome.problems[0].what(obj.lang))
     for problem in outcome.problems:
         if problem.severity == "warning" or (problem.severity == "note" and obj.verbosity > 1):
-            obj.say("    ⚠ " + problem.one_line(obj.lang))
+            say("    ⚠ " + problem.one_line(obj.lang))
 
 
-def _run_ingest(obj: Context, paths: tuple[Path, ...], dry_run: bool) -> None:
+def _run_ingest(
+    obj: Context, paths: tuple[Path, ...], dry_run: bool, reason: str | None = None
+) -> None:
     workspace = obj.workspace()
     files = [p for p in paths] if paths else inbox_files(workspace)
     for path in files:
@@ -172,7 +201,9 @@ def _run_ingest(obj: Context, paths: tuple[Path, ...], dry_run: bool) -> None:
     with click.progressbar(
         length=2 * len(files), file=sys.stderr, label="ingest", hidden=not show_bar
     ) as bar:
-        outcomes = ingest(workspace, files, dry_run=dry_run, on_step=lambda: bar.update(1))
+        outcomes = ingest(
+            workspace, files, dry_run=dry_run, on_step=lambda: bar.update(1), reason=reason
+        )
     for outcome in outcomes:
         _print_outcome(obj, outcome, dry_run)
     if any(o.status == "quarantined" for o in outcomes):
@@ -181,9 +212,11 @@ def _run_ingest(obj: Context, paths: tuple[Path, ...], dry_run: bool) -> None:
 
 @cli.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--reason", help="Why a month is dropped again (kept in the history).")
 @click.pass_obj
 @reports_errors
-def ingest_command(obj: Context, paths: tuple[Path, ...]) -> None:
+@holds_workspace("ingest")
+def ingest_command(obj: Context, paths: tuple[Path, ...], reason: str | None) -> None:
     """Validate and store ledger files (default: everything in inbox/).
 
     Each file is stored whole or quarantined whole. Exit 1 when any file was quarantined.
@@ -193,7 +226,7 @@ def ingest_command(obj: Context, paths: tuple[Path, ...]) -> None:
       ledger-batch ingest                  # the whole inbox
       ledger-batch ingest 2025-03.xlsx     # one file
     """
-    _run_ingest(obj, paths, dry_run=False)
+    _run_ingest(obj, paths, dry_run=False, reason=reason)
 
 
 @cli.command()
@@ -252,6 +285,7 @@ def _written(obj: Context, paths: list[Path], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.pass_obj
 @reports_errors
+@holds_workspace("month")
 def month(obj: Context, period: str, as_json: bool) -> None:
     """Monthly assessment (月考核) for YYYY-MM.
 
@@ -277,6 +311,7 @@ def month(obj: Context, period: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.pass_obj
 @reports_errors
+@holds_workspace("quarter")
 def quarter(obj: Context, period: str, as_json: bool) -> None:
     """Quarterly evaluation (季评价) for YYYY-Qn.
 
@@ -306,29 +341,96 @@ def quarter(obj: Context, period: str, as_json: bool) -> None:
     help="Go on although months of the year have no ledger (the output says so).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.option(
+    "--close", is_flag=True, help="Close the year after this final run (locks its months)."
+)
+@click.option("--reason", default="", help="Why the year is closed (kept in the history).")
 @click.pass_obj
 @reports_errors
-def payout(obj: Context, year: str, allow_missing_months: bool, as_json: bool) -> None:
+@holds_workspace("payout")
+def payout(
+    obj: Context, year: str, allow_missing_months: bool, as_json: bool, close: bool, reason: str
+) -> None:
     """Year-end payout (年兑现) for an assessment year. Exit 3 when months are missing.
+
+    With --close the year is locked afterwards: later files for its months are quarantined
+    until `reopen`.
 
     \b
     Example:
       ledger-batch payout 2025
       ledger-batch payout 2025 --allow-missing-months --json
+      ledger-batch payout 2025 --close
     """
     workspace = obj.workspace()
+    number = parse_year(year)
     with workspace.store() as store:
         figures = assess.payout_figures(
-            store, workspace.settings, parse_year(year), allow_missing_months=allow_missing_months
+            store, workspace.settings, number, allow_missing_months=allow_missing_months
         )
+        if close:
+            store.close_year(number, reason or ("年度兑现" if obj.lang == "zh" else "payout"))
+        notices = reports.year_notices(store.events(), store.closed_year(number), number, obj.lang)
     _emit(
         obj,
         as_json,
         lambda: assess.payout_json(figures),
         lambda: render_text.payout_text(figures, obj.lang),
     )
-    report = reports.payout_report(figures, workspace.settings, obj.lang)
+    report = reports.payout_report(figures, workspace.settings, obj.lang, notices)
     _written(obj, publish(workspace, report, report_folder(workspace, figures.year)), as_json)
+    if close:
+        obj.say(
+            f"{number} 年度已关闭；其月份的新文件将被隔离，除非 reopen。"
+            if obj.lang == "zh"
+            else f"Year {number} is closed; new files for its months are quarantined until reopen."
+        )
+
+
+@cli.command()
+@click.argument("year")
+@click.option("--reason", required=True, help="Why the closed year must change (required).")
+@click.pass_obj
+@reports_errors
+@holds_workspace("reopen")
+def reopen(obj: Context, year: str, reason: str) -> None:
+    """Reopen a closed year so its months can change again; recorded with time, user, reason.
+
+    \b
+    Example:
+      ledger-batch reopen 2025 --reason "财务退回：3月台账有误"
+    """
+    number = parse_year(year)
+    if not reason.strip():
+        raise LedgerError("reason_required")
+    workspace = obj.workspace()
+    with workspace.store() as store:
+        if store.closed_year(number) is None:
+            raise LedgerError("year_not_closed", year=number)
+        store.reopen_year(number, reason.strip())
+    obj.say(f"{number} 年度已重新打开" if obj.lang == "zh" else f"Year {number} reopened")
+
+
+@cli.command()
+@click.argument("year", required=False)
+@click.pass_obj
+@reports_errors
+def history(obj: Context, year: str | None) -> None:
+    """Every close, reopen and month replacement: when, by whom (OS user), why.
+
+    \b
+    Example:
+      ledger-batch history 2025
+    """
+    workspace = obj.workspace()
+    with workspace.store() as store:
+        events = store.events()
+    number = parse_year(year) if year else None
+    obj.say(
+        render_text.history_text(
+            events, number, workspace.settings.rules.year_start_month, obj.lang
+        )
+    )
 
 
 @cli.command()
@@ -340,6 +442,7 @@ def payout(obj: Context, year: str, allow_missing_months: bool, as_json: bool) -
 )
 @click.pass_obj
 @reports_errors
+@holds_workspace("statements")
 def statements(obj: Context, year: str, allow_missing_months: bool) -> None:
     """Personal statements (个人考核通知单): one workbook and one HTML per liaison.
 
@@ -367,6 +470,71 @@ def statements(obj: Context, year: str, allow_missing_months: bool) -> None:
 
 
 @cli.command()
+@click.argument("period")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write it (default: <workspace>/<YYYY-MM> 经理联络员台账.xlsx).",
+)
+@click.pass_obj
+@reports_errors
+def template(obj: Context, period: str, output: Path | None) -> None:
+    """Write a blank ledger workbook for a month: every sheet, drop-downs, the roster's names.
+
+    \b
+    Example:
+      ledger-batch template 2025-04
+    """
+    workspace = obj.workspace()
+    month_period = parse_month(period)
+    with workspace.store() as store:
+        roster = store.roster_for(month_period)
+    target = output or workspace.root / f"{month_period} 经理联络员台账.xlsx"
+    write_atomically(
+        target,
+        lambda path: write_blank_ledger(
+            path,
+            month_period,
+            roster,
+            workspace.settings.company,
+            workspace.settings.rules.year_start_month,
+        ),
+    )
+    obj.say(("空白台账：" if obj.lang == "zh" else "Blank ledger: ") + str(target))
+
+
+@cli.command()
+@click.option(
+    "--poll",
+    "poll_seconds",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at the inbox.",
+)
+@click.pass_obj
+@reports_errors
+def watch(obj: Context, poll_seconds: float) -> None:
+    """Watch inbox/ and ingest each file once it has finished arriving; Ctrl-C stops.
+
+    \b
+    Example:
+      ledger-batch -w D:/联络员 watch
+    """
+    workspace = obj.workspace()
+
+    def log(text: str) -> None:
+        click.echo(f"[{datetime.now().isoformat(sep=' ', timespec='seconds')}] {text}")
+
+    log(("开始监视 " if obj.lang == "zh" else "Watching ") + str(workspace.folder("inbox")))
+    watch_inbox(
+        workspace, lambda outcome: _print_outcome(obj, outcome, log=log), poll_seconds=poll_seconds
+    )
+    log("已停止监视" if obj.lang == "zh" else "Stopped watching")
+
+
+@cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.pass_context
 @reports_errors
@@ -390,7 +558,7 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     obj.workspace_dir = workspace.root
     year = _sample_year(samples)
     try:
-        ctx.invoke(ingest_command, paths=())
+        ctx.invoke(ingest_command, paths=(), reason=None)
     except SystemExit as exit_:
         if exit_.code:
             raise

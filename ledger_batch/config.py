@@ -160,6 +160,11 @@ class Limits(_Frozen):
     )
     max_rows_per_sheet: NonNegativeInt = Field(1_100_000, description="Most data rows per sheet.")
     max_columns_per_sheet: NonNegativeInt = Field(200, description="Widest sheet accepted.")
+    lock_wait_seconds: Annotated[float, Field(ge=0)] = Field(
+        60.0,
+        description="How long a run waits for another run to finish with the workspace "
+        "before it gives up.",
+    )
     settle_seconds: Annotated[float, Field(ge=0)] = Field(
         2.0,
         description="A file changed less than this many seconds ago is checked for "

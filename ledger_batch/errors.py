@@ -96,5 +96,15 @@ class IncompleteYear(LedgerError):
     exit_code = 3
 
 
+class WorkspaceBusy(LedgerError):
+    """Another ledger-batch run holds the workspace."""
+
+    exit_code = 4
+
+
+class YearClosed(LedgerError):
+    """The assessment year has been paid out and closed."""
+
+
 class NoData(LedgerError):
     """A report was asked for a period with nothing stored."""

@@ -394,6 +394,34 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "zh": ("规则文件 {path} 不是有效的 TOML：{detail}", "改正语法错误"),
         "en": ("the rules file {path} is not valid TOML: {detail}", "correct the syntax"),
     },
+    "workspace_busy": {
+        "zh": (
+            "工作区正被另一个任务使用：{holder}（已等待 {seconds} 秒）",
+            "等它结束后再运行；如确认该任务已不存在，可删除工作区中的 .ledger-batch.lock",
+        ),
+        "en": (
+            "the workspace is in use by another run: {holder} (waited {seconds} s)",
+            "run again when it has finished; if that run is gone, delete .ledger-batch.lock",
+        ),
+    },
+    "year_closed": {
+        "zh": (
+            "{year} 年度已兑现并关闭，不能再更改其月份（{period}）",
+            '如确需更改，先运行 ledger-batch reopen {year} --reason "原因"',
+        ),
+        "en": (
+            "assessment year {year} is paid out and closed; {period} cannot change",
+            'if it must change, run ledger-batch reopen {year} --reason "why" first',
+        ),
+    },
+    "year_not_closed": {
+        "zh": ("{year} 年度没有关闭", "无需重新打开"),
+        "en": ("assessment year {year} is not closed", "nothing to reopen"),
+    },
+    "reason_required": {
+        "zh": ("必须写明原因", '加上 --reason "原因"'),
+        "en": ("a reason is required", 'pass --reason "why"'),
+    },
     "workspace_missing": {
         "zh": ("{path} 不是 ledger-batch 工作区", "先运行 ledger-batch init {path}"),
         "en": ("{path} is not a ledger-batch workspace", "run ledger-batch init {path} first"),

@@ -15,12 +15,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from ledger_batch.errors import FileRejected, Problem
 from ledger_batch.normalise import LedgerFile, normalise_workbook
+from ledger_batch.periods import assessment_year_of
 from ledger_batch.read import (
     SPREADSHEET_SUFFIXES,
     detect_format,
@@ -79,10 +80,12 @@ def ingest(
     *,
     dry_run: bool = False,
     on_step: Callable[[], None] | None = None,
+    reason: str | None = None,
 ) -> list[FileOutcome]:
     """Validate and store each file; move it to archive/ or quarantine/ (not when dry_run).
 
-    ``on_step`` is called twice per file (read, then stored or quarantined), for progress.
+    ``on_step`` is called twice per file (read, then stored or quarantined), for progress;
+    ``reason`` is recorded with every month a file replaces.
     """
     step = on_step or (lambda: None)
     outcomes: list[FileOutcome] = []
@@ -107,7 +110,7 @@ def ingest(
         step()
     with _store_for(workspace, dry_run) as store:
         for item in sorted(parsed, key=_processing_order):
-            outcomes.append(_ingest_one(item, workspace, store, dry_run))
+            outcomes.append(_ingest_one(item, workspace, store, dry_run, reason))
             step()
     return outcomes
 
@@ -209,10 +212,29 @@ CELL_ERRORS = frozenset({"required_blank", "bad_date", "bad_number", "bad_choice
 lists every problem at once (SPEC §4) rather than one stage's problems per re-drop."""
 
 
-def _ingest_one(item: _Parsed, workspace: Workspace, store: Store, dry_run: bool) -> FileOutcome:
+def _closed_year_problem(
+    ledger_file: LedgerFile, workspace: Workspace, store: Store
+) -> Problem | None:
+    """A "year closed" error when the file's month belongs to a closed assessment year."""
+    year = assessment_year_of(ledger_file.period, workspace.settings.rules.year_start_month)
+    if store.closed_year(year) is None:
+        return None
+    return Problem(
+        "year_closed",
+        file=ledger_file.file_name,
+        params={"year": year, "period": ledger_file.period},
+    )
+
+
+def _ingest_one(
+    item: _Parsed, workspace: Workspace, store: Store, dry_run: bool, reason: str | None
+) -> FileOutcome:
     ledger_file = item.ledger_file
     if ledger_file is None or any(p.code not in CELL_ERRORS for p in _errors(item.problems)):
         return _quarantine(item.path, item.problems, workspace, dry_run)
+    closed = _closed_year_problem(ledger_file, workspace, store)
+    if closed is not None:
+        return _quarantine(item.path, [closed, *item.problems], workspace, dry_run)
     duplicate = store.find_active_duplicate(item.sha256, ledger_file.period)
     if duplicate is not None:
         note = Problem(
@@ -241,7 +263,7 @@ def _ingest_one(item: _Parsed, workspace: Workspace, store: Store, dry_run: bool
     ]
     if _errors(problems):
         return _quarantine(item.path, problems, workspace, dry_run)
-    return _store(item, ledger_file, problems, workspace, store, dry_run)
+    return _store(item, ledger_file, problems, workspace, store, dry_run, reason)
 
 
 def replace_file(problem: Problem, file_name: str) -> Problem:
@@ -256,6 +278,7 @@ def _store(
     workspace: Workspace,
     store: Store,
     dry_run: bool,
+    reason: str | None,
 ) -> FileOutcome:
     kind, period = ledger_file.kind, ledger_file.period
     version = store.next_version(period, kind)
@@ -277,7 +300,8 @@ def _store(
                 "file": item.path.name,
                 "version": version,
                 "replaced_version": replaced.version,
-                "changes": changes,
+                "changes": [asdict(change) for change in changes],
+                "reason": reason,
             },
         )
     if not dry_run:

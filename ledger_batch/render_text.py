@@ -12,6 +12,8 @@ from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
 from ledger_batch.labels import VALUE_LABELS, label, warning_text
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
+from ledger_batch.periods import assessment_year_of
+from ledger_batch.store import Event
 
 TERMINAL_ROWS = 20
 """Longest list printed on the terminal; the reports hold everything."""
@@ -224,3 +226,43 @@ def payout_text(figures: PayoutFigures, lang: Lang) -> str:
 
 def _rate(value: object) -> str:
     return "—" if value is None else f"{value}%"
+
+
+def history_text(events: list[Event], year: int | None, start_month: int, lang: Lang) -> str:
+    """The audit trail: closes, reopens and month replacements, oldest first."""
+    zh = lang == "zh"
+    names = {
+        "close": ("关闭年度", "year closed"),
+        "reopen": ("重新打开", "year reopened"),
+        "replace": ("替换月份", "month replaced"),
+    }
+    rows = []
+    for event in events:
+        event_year = (
+            int(event.period)
+            if len(event.period) == 4
+            else assessment_year_of(event.period, start_month)
+        )
+        if year is not None and event_year != year:
+            continue
+        detail = event.detail
+        what = str(detail.get("reason") or "")
+        if event.action == "replace":
+            what = (
+                f"{detail.get('file')} 第{detail.get('replaced_version')}版→第"
+                f"{detail.get('version')}版"
+                if zh
+                else f"{detail.get('file')} v{detail.get('replaced_version')}→v"
+                f"{detail.get('version')}"
+            ) + (f"（{what}）" if what else "")
+        rows.append(
+            (event.at, event.os_user, names[event.action][0 if zh else 1], event.period, what)
+        )
+    if not rows:
+        return "没有记录" if zh else "Nothing recorded"
+    headers = (
+        ["时间", "用户", "操作", "期间", "说明"]
+        if zh
+        else ["When", "User", "Action", "Period", "Detail"]
+    )
+    return table(headers, rows)

@@ -22,6 +22,7 @@ from ledger_batch.labels import format_cell, label, value_label, warning_text
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
 from ledger_batch.score import reached_stages
+from ledger_batch.store import Event
 
 ColumnKind = Literal["text", "int", "score", "points", "money", "coef", "date", "pct"]
 Tone = Literal["good", "fair", "warn", "bad", "neutral"]
@@ -668,3 +669,27 @@ def _statement(
         sections,
         recipient=person,
     )
+
+
+def year_notices(
+    events: list[Event], closed: tuple[str, str, str] | None, year: int, lang: Lang
+) -> list[str]:
+    """What the payout report must say about closing: reopened (when, who, why), closed."""
+    notices = [
+        _t(
+            lang,
+            f"本年度曾重新打开：{e.at}，{e.os_user}，原因：{e.detail.get('reason', '')}",
+            f"This year was reopened on {e.at} by {e.os_user}: {e.detail.get('reason', '')}",
+        )
+        for e in events
+        if e.action == "reopen" and e.period == str(year)
+    ]
+    if closed is not None:
+        notices.append(
+            _t(
+                lang,
+                f"本年度已关闭：{closed[0]}，{closed[1]}",
+                f"This year is closed ({closed[0]}, {closed[1]})",
+            )
+        )
+    return notices

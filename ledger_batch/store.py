@@ -51,10 +51,25 @@ SCHEMA = "\n".join(
     CREATE TABLE IF NOT EXISTS events (
         event_id INTEGER PRIMARY KEY, at TEXT NOT NULL, os_user TEXT NOT NULL,
         action TEXT NOT NULL, period TEXT, detail TEXT);
+    CREATE TABLE IF NOT EXISTS closed_years (
+        year INTEGER PRIMARY KEY, closed_at TEXT NOT NULL, os_user TEXT NOT NULL,
+        reason TEXT NOT NULL);
     """,
         *(_ledger_table_sql(ledger) for ledger in LEDGERS),
     ]
 )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the audit trail: a close, a reopen or a month replaced."""
+
+    at: str
+    os_user: str
+    action: str
+    period: str
+    """A month (``YYYY-MM``) or, for close and reopen, an assessment year (``YYYY``)."""
+    detail: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -205,7 +220,7 @@ class Store:
             "INSERT INTO events (at, os_user, action, period, detail) VALUES (?, ?, ?, ?, ?)",
             (
                 datetime.now().isoformat(timespec="seconds"),
-                _os_user(),
+                os_user(),
                 action,
                 period,
                 json.dumps(detail, ensure_ascii=False, default=str),
@@ -282,15 +297,39 @@ class Store:
             items = items[items["period"] != excluding_period]
         return items[columns].reset_index(drop=True)
 
-    def events(self, year_prefix: str | None = None) -> list[tuple[str, ...]]:
+    def events(self) -> list[Event]:
         """The audit trail, oldest first."""
-        sql = "SELECT at, os_user, action, period, detail FROM events"
-        if year_prefix:
-            sql += " WHERE period LIKE ?"
-            return self.connection.execute(
-                sql + " ORDER BY event_id", (f"{year_prefix}%",)
-            ).fetchall()
-        return self.connection.execute(sql + " ORDER BY event_id").fetchall()
+        rows = self.connection.execute(
+            "SELECT at, os_user, action, period, detail FROM events ORDER BY event_id"
+        ).fetchall()
+        return [
+            Event(at, user, action, period or "", json.loads(detail or "{}"))
+            for at, user, action, period, detail in rows
+        ]
+
+    # --- closing a year ----------------------------------------------------------------------
+
+    def closed_year(self, year: int) -> tuple[str, str, str] | None:
+        """``(closed_at, os_user, reason)`` when assessment year ``year`` is closed."""
+        row = self.connection.execute(
+            "SELECT closed_at, os_user, reason FROM closed_years WHERE year = ?", (year,)
+        ).fetchone()
+        return tuple(row) if row else None
+
+    def close_year(self, year: int, reason: str) -> None:
+        """Lock the year's months against changes, and record it."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO closed_years VALUES (?, ?, ?, ?)",
+                (year, datetime.now().isoformat(timespec="seconds"), os_user(), reason),
+            )
+        self.record_event("close", str(year), {"reason": reason})
+
+    def reopen_year(self, year: int, reason: str) -> None:
+        """Let changes in again, and record who did it and why."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM closed_years WHERE year = ?", (year,))
+        self.record_event("reopen", str(year), {"reason": reason})
 
 
 def typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
@@ -316,7 +355,7 @@ def typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     return frame
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
