@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
 
 from ledger_batch.errors import Problem
@@ -50,6 +51,13 @@ class SheetRecords:
 def structured_text(value: str) -> str:
     """NFKC with every kind of space removed: how IDs, choices and numbers are read."""
     return _ALL_SPACE.sub("", unicodedata.normalize("NFKC", value))
+
+
+def content_key(content: object) -> str | None:
+    """An item's content as compared for possible duplicates: NFKC, no spaces of any kind."""
+    if not isinstance(content, str):
+        return None
+    return _ALL_SPACE.sub("", unicodedata.normalize("NFKC", content))
 
 
 def parse_date_text(text: str) -> date | None:
@@ -222,33 +230,39 @@ def _ignored_columns(sheet: RawSheet, header_row: int, mapping: dict[str, int]) 
 
 def _convert_column(
     column: pd.Series, spec: Field, sheet_name: str, label: str
-) -> tuple[list[object], list[Problem]]:
+) -> tuple[np.ndarray, list[Problem]]:
+    """Typed values (None for blank or unreadable) and a Problem per unreadable/missing cell.
+
+    Each distinct text is converted once; ledgers repeat names, dates and choices a lot.
+    """
+    blank = (column.isna() | (column.str.strip(_EDGE_SPACE) == "")).to_numpy()
+    present = column[~blank]
     convert = _converter(spec)
-    texts = column.to_numpy(dtype=object)
-    cache: dict[str, object] = {}
-    values: list[object] = []
-    problems: list[Problem] = []
-    for index, text in zip(column.index, texts, strict=True):
-        if not isinstance(text, str) or not text.strip(_EDGE_SPACE):
-            if spec.required:
-                problems.append(
-                    Problem(
-                        "required_blank",
-                        sheet=sheet_name,
-                        row=index + 1,
-                        column=label,
-                        params={"header": spec.header_zh},
-                    )
-                )
-            values.append(None)
-            continue
-        value = cache.get(text)
-        if value is None:
-            value = cache[text] = convert(text)
-        if value is _INVALID or (spec.kind == "text" and len(text) > EXCEL_TEXT_LIMIT):
-            problems.append(_cell_problem(spec, sheet_name, index + 1, label, text))
-            value = None
-        values.append(value if value != "" else None)
+    mapping = {text: convert(text) for text in present.unique()}
+    unreadable = {
+        text
+        for text, value in mapping.items()
+        if value is _INVALID or (spec.kind == "text" and len(text) > EXCEL_TEXT_LIMIT)
+    }
+    values = np.full(len(column), None, dtype=object)
+    converted = present.map(mapping).to_numpy(dtype=object, copy=True)
+    converted[present.isin(unreadable).to_numpy() | (converted == "")] = None
+    values[~blank] = converted
+    problems = [
+        _cell_problem(spec, sheet_name, int(index) + 1, label, str(text))
+        for index, text in present[present.isin(unreadable)].items()
+    ]
+    if spec.required:
+        problems += [
+            Problem(
+                "required_blank",
+                sheet=sheet_name,
+                row=int(index) + 1,
+                column=label,
+                params={"header": spec.header_zh},
+            )
+            for index in column.index[blank]
+        ]
     return values, problems
 
 

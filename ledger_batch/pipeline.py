@@ -30,7 +30,7 @@ from ledger_batch.read import (
     read_workbook,
     rejection,
 )
-from ledger_batch.store import Store, StoredFile
+from ledger_batch.store import Store, StoredFile, StoredItems
 from ledger_batch.templating import environment
 from ledger_batch.validate import StoreContext, validate_file
 from ledger_batch.workspace import Workspace
@@ -254,7 +254,7 @@ def _ingest_one(
             moved,
         )
     context = StoreContext(
-        store.roster_for(ledger_file.period), store.items_index(excluding_period=ledger_file.period)
+        store.roster_for(ledger_file.period), StoredItems(store, ledger_file.period)
     )
     settings = workspace.settings
     problems = item.problems + [

@@ -21,20 +21,49 @@ from pathlib import Path
 import pandas as pd
 
 from ledger_batch.fields import LEDGERS, MONTH_LEDGERS, Ledger, ledger_named
-from ledger_batch.normalise import LedgerFile
+from ledger_batch.normalise import LedgerFile, content_key
 
 SCHEMA_VERSION = 1
 SOURCE_COLUMNS = ("file_id", "period", "source_sheet", "source_row")
 
 
+DERIVED_COLUMNS = {"submissions": ("content_key",)}
+"""Columns the store derives from the registry's fields: ``content_key`` is the item's content
+as compared for duplicates (NFKC, no spaces), indexed with the person."""
+
+
 def _ledger_table_sql(ledger: Ledger) -> str:
-    columns = ", ".join(f"{name} TEXT" for name in ledger.field_names)
+    names = [*ledger.field_names, *DERIVED_COLUMNS.get(ledger.name, ())]
+    columns = ", ".join(f"{name} TEXT" for name in names)
     return (
         f"CREATE TABLE IF NOT EXISTS {ledger.name} (file_id INTEGER NOT NULL REFERENCES files, "
         f"period TEXT NOT NULL, source_sheet TEXT NOT NULL, source_row INTEGER NOT NULL, "
         f"{columns});\n"
         f"CREATE INDEX IF NOT EXISTS {ledger.name}_by_file ON {ledger.name}(file_id);"
     )
+
+
+ITEM_INDEXES = """
+    CREATE INDEX IF NOT EXISTS submissions_by_item ON submissions(item_id);
+    CREATE INDEX IF NOT EXISTS submissions_by_content ON submissions(employee_id, content_key);
+    CREATE TEMP TABLE IF NOT EXISTS lookup_keys (first TEXT, second TEXT);
+"""
+
+
+OUTBOX_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, period TEXT NOT NULL,
+        report TEXT NOT NULL, lang TEXT NOT NULL, recipient_id TEXT NOT NULL,
+        recipient_name TEXT NOT NULL, address TEXT NOT NULL, data_version TEXT NOT NULL,
+        subject TEXT NOT NULL, eml_path TEXT NOT NULL, message_id TEXT NOT NULL,
+        replaces TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT, last_reply TEXT, queued_at TEXT NOT NULL, sent_at TEXT,
+        updated_at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS outbox_by_recipient
+        ON outbox(period, report, lang, recipient_id);
+    CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state);
+"""
+"""The email outbox (see outbox.py): one row per queued message and its delivery state."""
 
 
 SCHEMA = "\n".join(
@@ -56,6 +85,7 @@ SCHEMA = "\n".join(
         reason TEXT NOT NULL);
     """,
         *(_ledger_table_sql(ledger) for ledger in LEDGERS),
+        OUTBOX_SCHEMA,
     ]
 )
 
@@ -106,9 +136,24 @@ class Store:
         self.connection.execute("PRAGMA foreign_keys = ON")
         self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.executescript(SCHEMA)
+        self._add_content_keys()
+        self.connection.executescript(ITEM_INDEXES)
         self.connection.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+
+    def _add_content_keys(self) -> None:
+        """Stores made before ``content_key`` existed get the column, filled in."""
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(submissions)")}
+        if "content_key" in columns:
+            return
+        with self.transaction() as db:
+            db.execute("ALTER TABLE submissions ADD COLUMN content_key TEXT")
+            rows = db.execute("SELECT rowid, content FROM submissions").fetchall()
+            db.executemany(
+                "UPDATE submissions SET content_key = ? WHERE rowid = ?",
+                [(content_key(content), rowid) for rowid, content in rows],
+            )
 
     def close(self) -> None:
         """Close the connection."""
@@ -202,8 +247,11 @@ class Store:
         if records.empty:
             return
         columns = [*SOURCE_COLUMNS, *ledger.field_names]
-        placeholders = ", ".join("?" * len(columns))
         field_values = [records[name].tolist() for name in ledger.field_names]
+        if ledger.name == "submissions":
+            columns.append("content_key")
+            field_values.append([content_key(c) for c in records["content"]])
+        placeholders = ", ".join("?" * len(columns))
         rows = (
             (file_id, period, sheet_name, int(source_row), *(_to_sql(v) for v in values))
             for source_row, *values in zip(
@@ -289,13 +337,56 @@ class Store:
             return None
         return self.load("roster", [row[0]])
 
-    def items_index(self, excluding_period: str | None = None) -> pd.DataFrame:
-        """Every in-force item (number, month, owner, date, content, truthfulness)."""
-        items = self.load("submissions")
-        columns = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
-        if excluding_period is not None:
-            items = items[items["period"] != excluding_period]
-        return items[columns].reset_index(drop=True)
+    def _lookup(
+        self, sql: str, keys: list[tuple[str, str]], params: tuple[object, ...]
+    ) -> list[tuple[object, ...]]:
+        """Run ``sql`` joined to ``lookup_keys`` filled with ``keys`` (a temporary table).
+
+        The keys live only inside a transaction that is rolled back: nothing is written.
+        """
+        self.connection.execute("BEGIN")
+        try:
+            self.connection.executemany("INSERT INTO lookup_keys VALUES (?, ?)", keys)
+            return self.connection.execute(sql, params).fetchall()
+        finally:
+            self.connection.execute("ROLLBACK")
+
+    def items_by_id(self, item_ids: set[str], excluding_period: str) -> pd.DataFrame:
+        """In-force items with these numbers, outside ``excluding_period``."""
+        sql = (
+            "SELECT t.item_id, t.period, t.employee_id, t.name, t.date, t.content, t.truthful "
+            "FROM lookup_keys k JOIN submissions t ON t.item_id = k.first "
+            "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
+            "AND a.period = t.period WHERE t.period != ?"
+        )
+        rows = self._lookup(sql, [(item_id, "") for item_id in item_ids], (excluding_period,))
+        frame = pd.DataFrame(rows, columns=ITEM_COLUMNS, dtype=object)
+        frame["date"] = [date.fromisoformat(str(d)) if d else None for d in frame["date"]]
+        return frame
+
+    def item_ids_with_prefix(self, prefix: str, excluding_period: str) -> dict[str, str]:
+        """In-force item numbers starting with ``prefix`` (e.g. ``202503-``) → their month."""
+        rows = self.connection.execute(
+            "SELECT t.item_id, t.period FROM submissions t JOIN active_sheets a "
+            "ON a.file_id = t.file_id AND a.ledger = 'submissions' AND a.period = t.period "
+            "WHERE t.item_id >= ? AND t.item_id < ? AND t.period != ?",
+            (prefix, prefix + "\uffff", excluding_period),
+        ).fetchall()
+        return {str(item_id): str(period) for item_id, period in rows}
+
+    def duplicate_items(
+        self, keys: set[tuple[str, str]], excluding_period: str
+    ) -> dict[tuple[str, str], str]:
+        """(工号, content key) → the number of an in-force item with that content elsewhere."""
+        sql = (
+            "SELECT t.employee_id, t.content_key, MIN(t.item_id) FROM lookup_keys k "
+            "JOIN submissions t ON t.employee_id = k.first AND t.content_key = k.second "
+            "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
+            "AND a.period = t.period WHERE t.period != ? "
+            "GROUP BY t.employee_id, t.content_key"
+        )
+        rows = self._lookup(sql, sorted(keys), (excluding_period,))
+        return {(str(e), str(k)): str(i) for e, k, i in rows}
 
     def events(self) -> list[Event]:
         """The audit trail, oldest first."""
@@ -330,6 +421,30 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM closed_years WHERE year = ?", (year,))
         self.record_event("reopen", str(year), {"reason": reason})
+
+
+ITEM_COLUMNS = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
+"""What validation needs to know about an item named by a tracking row or a notice."""
+
+
+@dataclass(frozen=True)
+class StoredItems:
+    """The items in force outside the month being validated (what validation asks about)."""
+
+    store: Store
+    excluding_period: str
+
+    def by_id(self, item_ids: set[str]) -> pd.DataFrame:
+        """Items with these numbers (``ITEM_COLUMNS``)."""
+        return self.store.items_by_id(item_ids, self.excluding_period)
+
+    def duplicates(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(工号, content key) → an item number with the same content."""
+        return self.store.duplicate_items(keys, self.excluding_period)
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """Item numbers starting with ``prefix`` → their month."""
+        return self.store.item_ids_with_prefix(prefix, self.excluding_period)
 
 
 def typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:

@@ -11,14 +11,14 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from ledger_batch.config import Rules, Seat
 from ledger_batch.errors import Problem
 from ledger_batch.fields import NO, STAGES
-from ledger_batch.normalise import LedgerFile, SheetRecords
+from ledger_batch.normalise import LedgerFile, SheetRecords, content_key
 from ledger_batch.periods import month_end, month_start, split_period
 
 DATE_FIELD = {
@@ -32,12 +32,28 @@ DATE_FIELD = {
 ITEM_INDEX_COLUMNS = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
 
 
+class KnownItems(Protocol):
+    """The items already in force in other months (store.StoredItems)."""
+
+    def by_id(self, item_ids: set[str]) -> pd.DataFrame:
+        """Items with these numbers: item_id, period, employee_id, name, date, content, truthful."""
+        ...
+
+    def duplicates(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(工号, content key) → the number of an item with the same content."""
+        ...
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """Item numbers starting with ``prefix`` → their month."""
+        ...
+
+
 @dataclass
 class StoreContext:
     """What validation needs from the store: the roster in force and the known items."""
 
     roster: pd.DataFrame | None
-    items: pd.DataFrame
+    items: KnownItems
 
 
 def name_key(name: str) -> str:
@@ -206,7 +222,7 @@ def _resolve_one(
 
 
 def _check_submissions(
-    sheet: SheetRecords, period: str, known_items: pd.DataFrame, roster: pd.DataFrame
+    sheet: SheetRecords, period: str, known_items: KnownItems, roster: pd.DataFrame
 ) -> list[Problem]:
     records = sheet.records
     if records.empty:
@@ -222,9 +238,13 @@ def _check_submissions(
     return problems
 
 
-def _assign_item_ids(sheet: SheetRecords, period: str, known: pd.DataFrame) -> list[Problem]:
+def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> list[Problem]:
     records = sheet.records
-    other_months = dict(zip(known["item_id"], known["period"], strict=True))
+    year, month = split_period(period)
+    given = {i for i in records["item_id"] if i is not None}
+    found = known.by_id(given)
+    other_months = dict(zip(found["item_id"], found["period"], strict=True))
+    other_months |= known.with_prefix(f"{year:04d}{month:02d}-")
     problems: list[Problem] = []
     first_row: dict[str, int] = {}
     for row, item_id in zip(records["source_row"], records["item_id"], strict=True):
@@ -254,7 +274,6 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: pd.DataFrame) -> l
                 )
             )
         first_row.setdefault(item_id, int(row))
-    year, month = split_period(period)
     taken = set(first_row) | set(other_months)
     counter = 0
     assigned = []
@@ -314,27 +333,19 @@ def _inspection_problems(sheet: SheetRecords) -> list[Problem]:
     ]
 
 
-def _duplicate_item_warnings(sheet: SheetRecords, known: pd.DataFrame) -> list[Problem]:
+def _duplicate_item_warnings(sheet: SheetRecords, known: KnownItems) -> list[Problem]:
+    """A warning for each item whose content its author already reported (here or before)."""
     records = sheet.records
-    seen: dict[tuple[object, str], str] = {
-        (employee_id, _content_key(content)): str(item_id)
-        for employee_id, content, item_id in zip(
-            known["employee_id"], known["content"], known["item_id"], strict=True
-        )
-        if isinstance(content, str)
-    }
+    keys = [content_key(c) for c in records["content"]]
+    people = list(records["employee_id"])
+    seen = known.duplicates({(e, k) for e, k in zip(people, keys, strict=True) if e and k})
     warnings = []
-    for row, employee_id, content, item_id in zip(
-        records["source_row"],
-        records["employee_id"],
-        records["content"],
-        records["item_id"],
-        strict=True,
+    for row, employee_id, key, content, item_id in zip(
+        records["source_row"], people, keys, records["content"], records["item_id"], strict=True
     ):
-        if not isinstance(content, str):
+        if key is None:
             continue
-        key = (employee_id, _content_key(content))
-        if key in seen:
+        if (employee_id, key) in seen:
             warnings.append(
                 Problem(
                     "possible_duplicate_item",
@@ -342,32 +353,37 @@ def _duplicate_item_warnings(sheet: SheetRecords, known: pd.DataFrame) -> list[P
                     sheet=sheet.sheet_name,
                     row=int(row),
                     column=sheet.columns["content"],
-                    value=content[:40],
-                    params={"other": seen[key]},
+                    value=str(content)[:40],
+                    params={"other": seen[(employee_id, key)]},
                 )
             )
         else:
-            seen[key] = f"{item_id}"
+            seen[(employee_id, key)] = str(item_id)
     return warnings
 
 
-def _content_key(content: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", content).split())
-
-
-def _check_item_references(ledger_file: LedgerFile, known: pd.DataFrame) -> list[Problem]:
+def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[Problem]:
     """Tracking updates and 信息不实 notices must name a known item (of that person)."""
-    items = known[ITEM_INDEX_COLUMNS]
+    tracking = ledger_file.sheets.get("tracking")
+    violations = ledger_file.sheets.get("violations")
+    named = {
+        item_id
+        for sheet in (tracking, violations)
+        if sheet is not None and not sheet.records.empty
+        for item_id in sheet.records["item_id"]
+        if item_id is not None
+    }
+    if not named:
+        return []
+    items = known.by_id(named)
     submissions = ledger_file.frame("submissions")
     if submissions is not None and not submissions.empty:
         here = submissions.assign(period=ledger_file.period)[ITEM_INDEX_COLUMNS]
         items = pd.concat([items, here], ignore_index=True) if not items.empty else here
     index = {row.item_id: row for row in items.itertuples()}
     problems: list[Problem] = []
-    tracking = ledger_file.sheets.get("tracking")
     if tracking is not None and not tracking.records.empty:
         problems += _tracking_problems(tracking, index)
-    violations = ledger_file.sheets.get("violations")
     if violations is not None and not violations.records.empty:
         problems += _notice_problems(violations, index)
     return problems
