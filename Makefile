@@ -26,6 +26,10 @@ lint: $(STAMP)  ## ruff and mypy
 samples: $(STAMP)  ## regenerate sample_ledgers/ (deterministic)
 	$(BIN)/python scripts/make_samples.py sample_ledgers
 
+bench: $(STAMP)  ## the benchmark (group-sized year; not part of the tests)
+	$(BIN)/pip install --quiet xlsxwriter
+	$(BIN)/python scripts/bench.py
+
 docs: $(STAMP)  ## regenerate docs/fields.md from the field registry
 	$(BIN)/python scripts/make_docs.py docs/fields.md
 

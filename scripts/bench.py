@@ -1,0 +1,198 @@
+"""The benchmark: ledger-batch against the bare parse of the same files, on a group-sized year.
+
+Usage: python scripts/bench.py [--runs 3] [--quick] [--no-history] [--no-scaling]
+
+Each measurement runs in a child process (so its peak RSS is its own) several times; the
+table shows medians and the ratios the performance targets are about:
+  ingest ÷ bare parse ≤ 2.0, openpyxl path ÷ ingest ≥ 10, payout with reports < 30 s and
+  < 1 GB, payout over a 10-year store < 10 s, and cost growing linearly with size.
+Data comes from scripts/bench_data.py (deterministic) and is cached under bench-data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench-data"
+CLI = [sys.executable, "-m", "ledger_batch"]
+BARE_PARSE = """
+import sys, fastexcel
+for path in sys.argv[1:]:
+    reader = fastexcel.read_excel(path)
+    for name in reader.sheet_names:
+        reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_pandas()
+"""
+
+
+@dataclass
+class Measure:
+    """Medians of one measurement."""
+
+    name: str
+    seconds: float
+    peak_mb: float
+
+
+def run_child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process; fails loudly on a non-zero exit."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"{' '.join(command[:6])} failed:\n{stderr[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def dataset(name: str, years: list[int], items_per_month: int) -> list[Path]:
+    """The files of a dataset, generated once."""
+    folder = DATA / name
+    if not folder.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "bench_data.py"),
+                str(folder),
+                "--items-per-month",
+                str(items_per_month),
+                "--years",
+                *map(str, years),
+            ],
+            check=True,
+        )
+    return sorted(folder.glob("*.xlsx"))
+
+
+def fresh_workspace(files: list[Path], parent: Path) -> Path:
+    """A new workspace with ``files`` in its inbox and no settle wait."""
+    workspace = Path(tempfile.mkdtemp(dir=parent))
+    subprocess.run([*CLI, "-q", "init", str(workspace)], check=True, stdout=subprocess.DEVNULL)
+    (workspace / "ledger-batch.toml").write_text("[limits]\nsettle_seconds = 0\n", encoding="utf-8")
+    for path in files:
+        shutil.copy2(path, workspace / "inbox" / path.name)
+    return workspace
+
+
+def measure(
+    name: str, runs: int, setup: object, command: object, env: dict[str, str] | None = None
+) -> Measure:
+    """Median wall time and peak RSS of ``command(setup())`` over ``runs`` runs."""
+    times, peaks = [], []
+    for _ in range(runs):
+        prepared = setup() if callable(setup) else setup
+        seconds, peak = run_child(command(prepared) if callable(command) else command, env)
+        times.append(seconds)
+        peaks.append(peak)
+    return Measure(name, statistics.median(times), max(peaks))
+
+
+def ingest_measures(files: list[Path], runs: int, scratch: Path) -> list[Measure]:
+    """Bare parse, our ingest, and our ingest on pandas' openpyxl engine."""
+
+    def new() -> Path:
+        return fresh_workspace(files, scratch)
+
+    def ingest(workspace: Path) -> list[str]:
+        return [*CLI, "-q", "-w", str(workspace), "ingest"]
+
+    openpyxl_env = {**os.environ, "LEDGER_BATCH_READER": "openpyxl"}
+    return [
+        measure(
+            "1 bare parse (fastexcel)",
+            runs,
+            None,
+            [sys.executable, "-c", BARE_PARSE, *map(str, files)],
+        ),
+        measure("2 ingest", runs, new, ingest),
+        measure("3 ingest, openpyxl engine", 1, new, ingest, openpyxl_env),
+    ]
+
+
+def payout_measures(
+    files: list[Path], runs: int, scratch: Path, year: int, label: str
+) -> list[Measure]:
+    """payout (register, charts, sources …) and statements over an ingested store."""
+    workspace = fresh_workspace(files, scratch)
+    subprocess.run(
+        [*CLI, "-q", "-w", str(workspace), "ingest"], check=True, stdout=subprocess.DEVNULL
+    )
+    base = [*CLI, "-q", "-w", str(workspace)]
+    return [
+        measure(f"4 payout {year} with reports{label}", runs, None, [*base, "payout", str(year)]),
+        measure(
+            f"4 statements {year} ({label.strip(' ,') or 'one per liaison'})",
+            1,
+            None,
+            [*base, "statements", str(year)],
+        ),
+    ]
+
+
+def print_table(measures: list[Measure]) -> None:
+    """The results, aligned."""
+    print(f"{'measurement':48} {'median s':>9} {'peak MB':>8}")
+    for item in measures:
+        print(f"{item.name:48} {item.seconds:9.2f} {item.peak_mb:8.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the group's size")
+    parser.add_argument("--no-history", action="store_true", help="skip the 10-year store")
+    parser.add_argument("--no-scaling", action="store_true", help="skip 1×/2×/4×/8×")
+    args = parser.parse_args()
+    items = 1_000 if args.quick else 10_000
+    scratch = Path(tempfile.mkdtemp(prefix="ledger-batch-bench-"))
+    try:
+        files = dataset(f"year-{items}", [2025], items)
+        results = ingest_measures(files, args.runs, scratch)
+        results += payout_measures(files, args.runs, scratch, 2025, "")
+        if not args.no_history:
+            history = dataset(f"history-{items}", list(range(2016, 2026)), items)
+            results += payout_measures(history, args.runs, scratch, 2025, ", 10-year store")[:1]
+        print_table(results)
+        bare, ingest, openpyxl = results[0], results[1], results[2]
+        print(f"\ningest ÷ bare parse       = {ingest.seconds / bare.seconds:5.2f}  (target ≤ 2.0)")
+        print(
+            f"openpyxl path ÷ ingest    = {openpyxl.seconds / ingest.seconds:5.2f}  (target ≥ 10)"
+        )
+        if not args.no_scaling:
+            scaling(items, args.runs, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def scaling(items: int, runs: int, scratch: Path) -> None:
+    """Ingest cost per item at 1×, 2×, 4× and 8× the items of a month."""
+    print("\nscaling (ingest of one year)")
+    first = None
+    for factor in (1, 2, 4, 8):
+        files = dataset(f"year-{items * factor}", [2025], items * factor)
+        result = measure(
+            f"ingest {factor}×",
+            runs,
+            lambda f=files: fresh_workspace(f, scratch),
+            lambda w: [*CLI, "-q", "-w", str(w), "ingest"],
+        )
+        per_item = result.seconds / (items * factor * 12) * 1e6
+        first = first or per_item
+        print(
+            f"  {factor}× {items * factor * 12:>9,} items  {result.seconds:7.2f} s  "
+            f"{per_item:6.1f} µs/item  ×{per_item / first:4.2f} of 1×  {result.peak_mb:6.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
