@@ -27,7 +27,6 @@ samples: $(STAMP)  ## regenerate sample_ledgers/ (deterministic)
 	$(BIN)/python scripts/make_samples.py sample_ledgers
 
 bench: $(STAMP)  ## the benchmark (group-sized year; not part of the tests)
-	$(BIN)/pip install --quiet xlsxwriter
 	$(BIN)/python scripts/bench.py
 
 docs: $(STAMP)  ## regenerate docs/fields.md from the field registry

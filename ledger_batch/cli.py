@@ -18,18 +18,20 @@ from typing import Any, TypeVar
 
 import click
 
-from ledger_batch import assess, render_text, reports
+from ledger_batch import assess, compose, deliver, render_text, reports
 from ledger_batch.blank_ledger import write_blank_ledger
+from ledger_batch.config import SAMPLE_EMAIL, Settings
 from ledger_batch.errors import LedgerError
 from ledger_batch.lock import workspace_lock
 from ledger_batch.messages import Lang
+from ledger_batch.outbox import OutboxMessage
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
 from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
 from ledger_batch.publish import publish, publish_statements, report_folder, write_atomically
 from ledger_batch.resources import data_dir
 from ledger_batch.status import status_report
 from ledger_batch.watch import watch_inbox
-from ledger_batch.workspace import Workspace
+from ledger_batch.workspace import Workspace, default_config_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -248,7 +250,8 @@ def check(obj: Context, paths: tuple[Path, ...]) -> None:
 @click.pass_obj
 @reports_errors
 def status(obj: Context, year: str | None) -> None:
-    """Months stored, the roster now with its seat-rule warnings, open closed-loop items.
+    """Months stored, the roster now with its seat-rule warnings, open closed-loop items,
+    and the outbox: messages by state, and those that wait for a person (unknown, failed).
 
     \b
     Example:
@@ -259,6 +262,9 @@ def status(obj: Context, year: str | None) -> None:
         obj.say(
             status_report(store, workspace.settings, parse_year(year) if year else None, obj.lang)
         )
+        outbox = deliver.outbox_status_text(store, obj.lang)
+    if outbox:
+        obj.say("\n" + outbox)
 
 
 def _emit(
@@ -280,18 +286,41 @@ def _written(obj: Context, paths: list[Path], as_json: bool) -> None:
         obj.say("\n" + "\n".join(lines))
 
 
+email_option = click.option(
+    "--email",
+    "email",
+    is_flag=True,
+    help="Also queue its messages in outbox/ (recipients from [email] in ledger-batch.toml); "
+    "`send` delivers them.",
+)
+
+
+def _queued(obj: Context, result: compose.QueueResult, as_json: bool) -> None:
+    """Say what --email queued (on stderr when stdout carries JSON)."""
+    text = compose.queue_text(result, obj.lang, verbose=obj.verbosity > 1)
+    if as_json:
+        click.echo(text, err=True)
+    else:
+        obj.say(text)
+
+
 @cli.command()
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@email_option
 @click.pass_obj
 @reports_errors
 @holds_workspace("month")
-def month(obj: Context, period: str, as_json: bool) -> None:
+def month(obj: Context, period: str, as_json: bool, email: bool = False) -> None:
     """Monthly assessment (月考核) for YYYY-MM.
+
+    With --email: the assessment to the manager and the office, and a reminder to each
+    liaison with no counted item this month.
 
     \b
     Example:
       ledger-batch month 2025-03
+      ledger-batch month 2025-03 --email
     """
     workspace = obj.workspace()
     with workspace.store() as store:
@@ -303,21 +332,28 @@ def month(obj: Context, period: str, as_json: bool) -> None:
         lambda: render_text.month_text(figures, obj.lang),
     )
     report = reports.month_report(figures, workspace.settings, obj.lang)
-    _written(obj, publish(workspace, report, report_folder(workspace, figures.year)), as_json)
+    paths = publish(workspace, report, report_folder(workspace, figures.year))
+    _written(obj, paths, as_json)
+    if email:
+        _queued(obj, compose.queue_month(workspace, figures, report, paths[0]), as_json)
 
 
 @cli.command()
 @click.argument("period")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@email_option
 @click.pass_obj
 @reports_errors
 @holds_workspace("quarter")
-def quarter(obj: Context, period: str, as_json: bool) -> None:
+def quarter(obj: Context, period: str, as_json: bool, email: bool = False) -> None:
     """Quarterly evaluation (季评价) for YYYY-Qn.
+
+    With --email: the evaluation to the manager and the office.
 
     \b
     Example:
       ledger-batch quarter 2025-Q1
+      ledger-batch quarter 2025-Q1 --email
     """
     workspace = obj.workspace()
     year, number = parse_quarter(period)
@@ -330,7 +366,11 @@ def quarter(obj: Context, period: str, as_json: bool) -> None:
         lambda: render_text.quarter_text(figures, obj.lang),
     )
     report = reports.quarter_report(figures, workspace.settings, obj.lang)
-    _written(obj, publish(workspace, report, report_folder(workspace, year)), as_json)
+    paths = publish(workspace, report, report_folder(workspace, year))
+    _written(obj, paths, as_json)
+    if email:
+        queued = compose.queue_summary(workspace, report, "quarter", f"{year}-Q{number}", paths[0])
+        _queued(obj, queued, as_json)
 
 
 @cli.command()
@@ -345,11 +385,18 @@ def quarter(obj: Context, period: str, as_json: bool) -> None:
     "--close", is_flag=True, help="Close the year after this final run (locks its months)."
 )
 @click.option("--reason", default="", help="Why the year is closed (kept in the history).")
+@email_option
 @click.pass_obj
 @reports_errors
 @holds_workspace("payout")
 def payout(
-    obj: Context, year: str, allow_missing_months: bool, as_json: bool, close: bool, reason: str
+    obj: Context,
+    year: str,
+    allow_missing_months: bool,
+    as_json: bool,
+    close: bool,
+    reason: str,
+    email: bool = False,
 ) -> None:
     """Year-end payout (年兑现) for an assessment year. Exit 3 when months are missing.
 
@@ -361,6 +408,7 @@ def payout(
       ledger-batch payout 2025
       ledger-batch payout 2025 --allow-missing-months --json
       ledger-batch payout 2025 --close
+      ledger-batch payout 2025 --email     # the payout to the manager and the office
     """
     workspace = obj.workspace()
     number = parse_year(year)
@@ -378,7 +426,11 @@ def payout(
         lambda: render_text.payout_text(figures, obj.lang),
     )
     report = reports.payout_report(figures, workspace.settings, obj.lang, notices)
-    _written(obj, publish(workspace, report, report_folder(workspace, figures.year)), as_json)
+    paths = publish(workspace, report, report_folder(workspace, figures.year))
+    _written(obj, paths, as_json)
+    if email:
+        queued = compose.queue_summary(workspace, report, "payout", str(figures.year), paths[0])
+        _queued(obj, queued, as_json)
     if close:
         obj.say(
             f"{number} 年度已关闭；其月份的新文件将被隔离，除非 reopen。"
@@ -440,17 +492,20 @@ def history(obj: Context, year: str | None) -> None:
     is_flag=True,
     help="Go on although months of the year have no ledger (each statement says so).",
 )
+@email_option
 @click.pass_obj
 @reports_errors
 @holds_workspace("statements")
-def statements(obj: Context, year: str, allow_missing_months: bool) -> None:
+def statements(obj: Context, year: str, allow_missing_months: bool, email: bool = False) -> None:
     """Personal statements (个人考核通知单): one workbook and one HTML per liaison.
 
-    Each holds that person's own figures only.
+    Each holds that person's own figures only. With --email each liaison's statement is
+    queued to that liaison alone, at the 邮箱 in the roster.
 
     \b
     Example:
       ledger-batch statements 2025
+      ledger-batch statements 2025 --email
     """
     workspace = obj.workspace()
     with workspace.store() as store:
@@ -467,6 +522,9 @@ def statements(obj: Context, year: str, allow_missing_months: bool) -> None:
         if obj.lang == "zh"
         else f"{len(personal)} personal statements (xlsx and html): {folder}"
     )
+    if email:
+        queued = compose.queue_statements(workspace, figures, personal, paths[0::2])
+        _queued(obj, queued, False)
 
 
 @cli.command()
@@ -535,11 +593,62 @@ def watch(obj: Context, poll_seconds: float) -> None:
 
 
 @cli.command()
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send nothing.")
+@click.option(
+    "--resend",
+    "resend_keys",
+    multiple=True,
+    metavar="KEY",
+    help="Send again a message whose outcome is unknown, or that failed (repeatable).",
+)
+@click.pass_obj
+@reports_errors
+def send(obj: Context, dry_run: bool, resend_keys: tuple[str, ...]) -> None:
+    """Deliver the messages queued in outbox/ over SMTP, one recipient each.
+
+    Server, port, login and sender come from [email] in ledger-batch.toml; the password only
+    from the environment variable it names (password_env). Without smtp_host the messages
+    stay in outbox/. Exit 1 when a message failed, is unknown or is still queued.
+
+    \b
+    Example:
+      ledger-batch send --dry-run
+      ledger-batch send
+      ledger-batch send --resend 2025-03-statement-1a2b3c4d5e
+    """
+    workspace = obj.workspace()
+    with workspace.store() as store:
+        due, waiting = deliver.preview(store, resend_keys)
+    if dry_run:
+        obj.say(deliver.preview_text(due, waiting, workspace.settings.email, obj.lang))
+        return
+    show_bar = sys.stderr.isatty() and len(due) > 1
+    with click.progressbar(
+        length=len(due), file=sys.stderr, label="send", hidden=not show_bar
+    ) as bar:
+
+        def progress(message: OutboxMessage, state: str, reply: str) -> None:
+            if state != "retry":
+                bar.update(1)
+            obj.say(f"  {state:<7} {message.key} {message.address}: {reply}", 2)
+
+        summary = deliver.send(workspace, resend_keys=resend_keys, progress=progress)
+    obj.say(deliver.summary_text(summary, obj.lang))
+    if summary.stopped is not None:
+        raise summary.stopped
+    if summary.needs_attention or (summary.configured and summary.left):
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.pass_context
 @reports_errors
 def demo(ctx: click.Context, directory: Path | None) -> None:
     """Run the whole job on the bundled sample year in a fresh workspace.
+
+    Its messages are queued in outbox/ (to example addresses); no SMTP server is set, so
+    nothing is sent.
 
     \b
     Example:
@@ -547,7 +656,10 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     """
     obj: Context = ctx.obj
     target = directory or _fresh_dir(Path.cwd() / "ledger-batch-demo")
-    workspace, _ = Workspace.create(target)
+    workspace, created = Workspace.create(target)
+    if workspace.config_path in created:
+        demo_settings = Settings(email=SAMPLE_EMAIL)
+        workspace.config_path.write_text(default_config_text(demo_settings), encoding="utf-8")
     samples = sorted(
         p
         for p in data_dir("sample_ledgers").iterdir()
@@ -562,10 +674,11 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     except SystemExit as exit_:
         if exit_.code:
             raise
-    ctx.invoke(month, period=f"{year}-03", as_json=False)
-    ctx.invoke(quarter, period=f"{year}-Q1", as_json=False)
-    ctx.invoke(payout, year=str(year), allow_missing_months=False, as_json=False)
-    ctx.invoke(statements, year=str(year), allow_missing_months=False)
+    ctx.invoke(month, period=f"{year}-03", as_json=False, email=True)
+    ctx.invoke(quarter, period=f"{year}-Q1", as_json=False, email=True)
+    ctx.invoke(payout, year=str(year), allow_missing_months=False, as_json=False, email=True)
+    ctx.invoke(statements, year=str(year), allow_missing_months=False, email=True)
+    ctx.invoke(send, dry_run=False, resend_keys=())
     obj.say(("\n演示工作区：" if obj.lang == "zh" else "\nDemo workspace: ") + str(workspace.root))
 
 

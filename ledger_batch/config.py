@@ -11,10 +11,19 @@ import tomllib
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    field_validator,
+)
 
+from ledger_batch.addresses import PROBLEMS, address_problem, text_problem
 from ledger_batch.errors import ConfigError
 
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
@@ -172,6 +181,132 @@ class Limits(_Frozen):
     )
 
 
+def _checked_address(address: str) -> str:
+    problem = address_problem(address)
+    if address and problem:
+        raise ValueError(f"{address!r}: {PROBLEMS[problem][1]}")
+    return address
+
+
+def _checked_text(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(f"{value!r}: {PROBLEMS[problem][1]}")
+    return value
+
+
+SafeAddress = Annotated[str, AfterValidator(_checked_address)]
+SafeText = Annotated[str, AfterValidator(_checked_text)]
+Audience = Literal["manager", "office"]
+Attachable = Literal["month", "quarter", "payout", "statement"]
+
+
+class Recipient(_Frozen):
+    """A person or mailbox: a display name (may be Chinese) and a plain address."""
+
+    name: SafeText = Field("", description="Display name, e.g. 王经理.")
+    address: SafeAddress = Field(min_length=1, description="Address, e.g. manager@example.com.")
+
+
+class EmailSettings(_Frozen):
+    """Who gets which message, and the SMTP server that delivers them (SPEC §5 Email).
+
+    The SMTP password is never part of the configuration: it is read from the environment
+    variable named by ``password_env`` when ``send`` runs.
+    """
+
+    sender_name: SafeText = Field(
+        "行政办公室", description="Display name on the From line (SPEC §1: the office)."
+    )
+    sender_address: SafeAddress = Field(
+        "",
+        description="From address, e.g. office@example.com; required before messages can be "
+        "queued (blank: none set yet).",
+    )
+    manager: tuple[Recipient, ...] = Field(
+        (),
+        description='The manager\'s addresses, e.g. [{ name = "王经理", address = '
+        '"manager@example.com" }] (SPEC §5: summaries to the manager).',
+    )
+    office: tuple[Recipient, ...] = Field(
+        (),
+        description='The office\'s addresses, e.g. [{ name = "行政办公室", address = '
+        '"office@example.com" }] (SPEC §5: summaries to the office).',
+    )
+    month_to: tuple[Audience, ...] = Field(
+        ("manager", "office"),
+        description='Who gets the monthly assessment (月考核): "manager", "office" or both.',
+    )
+    quarter_to: tuple[Audience, ...] = Field(
+        ("manager", "office"), description="Who gets the quarterly evaluation (季评价)."
+    )
+    payout_to: tuple[Audience, ...] = Field(
+        ("manager", "office"), description="Who gets the year-end payout (年兑现)."
+    )
+    statements: bool = Field(
+        True,
+        description="statements --email sends each liaison their own statement at the "
+        "roster's 邮箱 (SPEC §5).",
+    )
+    reminders: bool = Field(
+        True,
+        description="month --email reminds in-service liaisons with no counted item that "
+        "month (SPEC §1: at least one report a month).",
+    )
+    attach_workbook: tuple[Attachable, ...] = Field(
+        ("month", "quarter", "payout", "statement"),
+        description="Reports whose messages carry the xlsx workbook as an attachment.",
+    )
+    smtp_host: str = Field(
+        "", description="SMTP server (blank: messages stay in outbox/ and nothing is sent)."
+    )
+    smtp_port: int = Field(
+        587, ge=1, le=65535, description="SMTP port: 587 for STARTTLS, 465 for implicit TLS."
+    )
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description='"starttls" (required, certificate verified), "tls" (implicit TLS) or '
+        '"none" (an internal relay without login; nothing is ever sent in clear otherwise).',
+    )
+    ca_file: str = Field(
+        "",
+        description="A CA certificate file (PEM) to trust besides the system's, for a company "
+        "CA (blank: the system's only).",
+    )
+    smtp_user: str = Field("", description="Login name (blank: no login).")
+    password_env: str = Field(
+        "LEDGER_BATCH_SMTP_PASSWORD",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the SMTP password (never written in a file).",
+    )
+    timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        30.0, description="How long to wait for the server at each step."
+    )
+    rate_per_minute: NonNegativeInt = Field(
+        0, description="At most this many messages a minute (0: no limit)."
+    )
+    max_attempts: Annotated[int, Field(ge=1)] = Field(
+        5,
+        description="Attempts per message for temporary failures (4xx, disconnects, timeouts) "
+        "before it is marked failed.",
+    )
+    retry_base_seconds: Annotated[float, Field(ge=0)] = Field(
+        5.0, description="Wait before the first retry; doubled for each further one."
+    )
+    retry_max_seconds: Annotated[float, Field(ge=0)] = Field(
+        60.0, description="Longest wait between two attempts (the backoff's cap)."
+    )
+
+
+SAMPLE_EMAIL = EmailSettings(
+    sender_address="office@example.cn",
+    manager=(Recipient(name="经理", address="manager@example.cn"),),
+    office=(Recipient(name="行政办公室", address="office@example.cn"),),
+)
+"""The demo workspace's addresses (``ledger-batch demo``), in the sample roster's domain.
+No SMTP server is set there, so its messages stay in outbox/."""
+
+
 class Settings(_Frozen):
     """Everything a workspace's ``ledger-batch.toml`` can set."""
 
@@ -179,6 +314,7 @@ class Settings(_Frozen):
     rules: Rules = Rules()
     seats: tuple[Seat, ...] = DEFAULT_SEATS
     limits: Limits = Limits()
+    email: EmailSettings = EmailSettings()
 
 
 def load_settings(path: Path) -> Settings:

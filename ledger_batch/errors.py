@@ -108,3 +108,7 @@ class YearClosed(LedgerError):
 
 class NoData(LedgerError):
     """A report was asked for a period with nothing stored."""
+
+
+class EmailError(LedgerError):
+    """A message cannot be queued or sent as configured; nothing was queued or sent."""

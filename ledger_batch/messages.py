@@ -430,6 +430,135 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "zh": ("找不到文件 {path}", "检查路径"),
         "en": ("no such file: {path}", "check the path"),
     },
+    # --- email ---------------------------------------------------------------------
+    "email_sender_missing": {
+        "zh": (
+            "还没有设置发件地址，邮件未排队",
+            "在 ledger-batch.toml 的 [email] 中填写 sender_address，例如 office@example.com",
+        ),
+        "en": (
+            "no sender address is set; nothing was queued",
+            "set sender_address in the [email] section of ledger-batch.toml",
+        ),
+    },
+    "email_bad_address": {
+        "zh": (
+            "{who} 的邮箱“{address}”不能使用（{detail}）；没有任何邮件排队",
+            "在{where}中改正该邮箱，然后重新运行",
+        ),
+        "en": (
+            "the address {address!r} of {who} cannot be used ({detail_en}); nothing was queued",
+            "correct it in {where_en}, then run again",
+        ),
+    },
+    "email_unsafe_header": {
+        "zh": (
+            "{what}“{value}”含换行、控制字符或“=?”，不能写入邮件头；没有任何邮件排队",
+            "删除这些字符（在{where}中），然后重新运行",
+        ),
+        "en": (
+            "{what_en} {value!r} contains a line break, a control character or '=?' and "
+            "cannot go into a mail header; nothing was queued",
+            "remove them (in {where_en}), then run again",
+        ),
+    },
+    "email_shared_address": {
+        "zh": (
+            "{first} 与 {second} 的邮箱都是 {address}：个人邮件会让一人看到另一人的数据；"
+            "没有任何邮件排队",
+            "在人员名册中为每人填写本人的邮箱",
+        ),
+        "en": (
+            "{first} and {second} share the address {address}: one would see the other's "
+            "figures; nothing was queued",
+            "give each liaison their own address in the roster",
+        ),
+    },
+    "smtp_password_missing": {
+        "zh": (
+            "环境变量 {variable} 未设置（SMTP 密码）；未发送任何邮件",
+            "运行 send 前设置该变量，例如 PowerShell：$env:{variable}='…'；"
+            "bash：export {variable}=…（密码不要写进文件或命令行参数）",
+        ),
+        "en": (
+            "the environment variable {variable} (the SMTP password) is not set; nothing was sent",
+            "set it before send, e.g. PowerShell: $env:{variable}='…'; bash: "
+            "export {variable}=… (never put the password in a file or on the command line)",
+        ),
+    },
+    "smtp_login_in_clear": {
+        "zh": (
+            'security = "none" 时不能登录（密码会明文传输）；未发送任何邮件',
+            '改用 security = "starttls" 或 "tls"，或清空 smtp_user',
+        ),
+        "en": (
+            'with security = "none" a login would send the password in clear; nothing was sent',
+            'use security = "starttls" or "tls", or leave smtp_user blank',
+        ),
+    },
+    "smtp_no_starttls": {
+        "zh": (
+            "服务器 {host}:{port} 不提供 STARTTLS，而配置要求加密；未以明文发送任何内容",
+            '请邮件管理员开启 STARTTLS，或改用隐式 TLS（security = "tls"，端口 465）',
+        ),
+        "en": (
+            "the server {host}:{port} offers no STARTTLS and TLS is required; nothing was "
+            "sent in clear",
+            "ask the mail administrator to enable STARTTLS, or use implicit TLS "
+            '(security = "tls", port 465)',
+        ),
+    },
+    "smtp_tls_failed": {
+        "zh": (
+            "与 {host}:{port} 建立加密连接失败：{detail}；未发送任何邮件",
+            "证书不受信任时在 ca_file 中指定公司的 CA 证书；并核对 smtp_host 与证书上的名称一致",
+        ),
+        "en": (
+            "the TLS connection to {host}:{port} failed: {detail}; nothing was sent",
+            "for a company CA set ca_file to its certificate; check that smtp_host is the name "
+            "on the server's certificate",
+        ),
+    },
+    "smtp_ca_file": {
+        "zh": ("无法读取 CA 证书文件 {path}：{detail}", "核对 ca_file 的路径（PEM 格式）"),
+        "en": ("cannot read the CA file {path}: {detail}", "check ca_file (a PEM file)"),
+    },
+    "smtp_login_failed": {
+        "zh": ("服务器拒绝登录 {user}：{detail}；未发送任何邮件", "核对 smtp_user 与 {variable}"),
+        "en": (
+            "the server refused the login of {user}: {detail}; nothing was sent",
+            "check smtp_user and the password in {variable}",
+        ),
+    },
+    "smtp_unreachable": {
+        "zh": (
+            "无法连接邮件服务器 {host}:{port}：{detail}",
+            "核对 smtp_host、smtp_port 与网络；未发出的邮件仍在发件箱，稍后再运行 send",
+        ),
+        "en": (
+            "cannot reach the mail server {host}:{port}: {detail}",
+            "check smtp_host, smtp_port and the network; unsent messages stay in the outbox, "
+            "run send again later",
+        ),
+    },
+    "send_running": {
+        "zh": ("另一个 send 正在发送本工作区的邮件", "等它结束后再运行"),
+        "en": ("another send is delivering this workspace's messages", "wait until it ends"),
+    },
+    "outbox_unknown_key": {
+        "zh": ("发件箱中没有 {key}", "使用 status 或 send --dry-run 列出的编号"),
+        "en": ("the outbox holds no message {key}", "use a key listed by status or send --dry-run"),
+    },
+    "outbox_not_resendable": {
+        "zh": (
+            "{key} 的状态是 {state}，不能用 --resend 重发",
+            "--resend 只用于状态为 unknown（结果不明）或 failed（失败）的邮件",
+        ),
+        "en": (
+            "{key} is {state}; --resend does not apply",
+            "--resend is for messages that are unknown or failed",
+        ),
+    },
 }
 
 

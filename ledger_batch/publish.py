@@ -35,10 +35,18 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, _usual_file_mode())
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _usual_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives; mkstemp makes files readable by the owner only."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
@@ -56,13 +64,19 @@ def _layout_for(workspace: Workspace, report: Report) -> RegisterLayout | None:
     return layout
 
 
-def publish(workspace: Workspace, report: Report, folder: Path) -> list[Path]:
-    """Write ``report`` as xlsx and HTML into ``folder``; returns the two paths."""
+def report_html(workspace: Workspace, report: Report) -> str:
+    """The report's inlined HTML exactly as ``publish`` writes it (layout and sign-off)."""
     layout = _layout_for(workspace, report)
     sign_off = None
     if layout is not None:
         sign_off = layout.sign_off.labels_zh if report.lang == "zh" else layout.sign_off.labels_en
-    html = render_html(report, workspace.templates_dir, sign_off)
+    return render_html(report, workspace.templates_dir, sign_off)
+
+
+def publish(workspace: Workspace, report: Report, folder: Path) -> list[Path]:
+    """Write ``report`` as xlsx and HTML into ``folder``; returns the two paths."""
+    layout = _layout_for(workspace, report)
+    html = report_html(workspace, report)
     xlsx_path = write_atomically(
         folder / f"{report.file_stem}.xlsx", lambda p: write_workbook(report, p, layout)
     )

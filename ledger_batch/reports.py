@@ -693,3 +693,42 @@ def year_notices(
             )
         )
     return notices
+
+
+def reminder_report(
+    employee_id: str, name: str, unit: str, period: str, settings: Settings, lang: Lang
+) -> Report:
+    """The monthly reminder (报送提醒) to a liaison with no counted item in ``period`` yet:
+    their own name and the rule, nobody else's figures."""
+    points = format_cell(settings.rules.missing_month_points, "points")
+    sentences = [
+        _t(
+            lang,
+            f"{name}（{unit}）：{period} 的台账中还没有您计入考核的报送信息。",
+            f"{name} ({unit}): the ledger of {period} holds no counted item from you yet.",
+        ),
+        _t(
+            lang,
+            f"按规定每名联络员每月至少报送一次信息；当月没有报送的，年度考核扣 {points} 分。",
+            f"Every liaison reports at least once a month; a month without a report costs "
+            f"{points} points in the year's assessment.",
+        ),
+        _t(
+            lang,
+            "请通过行政办公室或直接向经理报送；如已报送，请与办公室核对台账。",
+            "Please report through the office or directly to the manager; if you have "
+            "reported, please check the ledger with the office.",
+        ),
+    ]
+    return Report(
+        "reminder",
+        lang,
+        settings.company,
+        _t(lang, "经理联络员信息报送提醒", "Reminder to report"),
+        period,
+        f"{period} " + _t(lang, "报送提醒", "reminder") + f" {employee_id}",
+        _now(),
+        [],
+        [Section("reminder", _t(lang, "报送提醒", "Reminder"), sentences=sentences)],
+        recipient=f"{employee_id} {name}",
+    )

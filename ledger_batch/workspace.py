@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ledger_batch.config import Limits, Rules, Settings, load_settings
+from ledger_batch.config import EmailSettings, Limits, Rules, Settings, load_settings
 from ledger_batch.errors import WorkspaceError
 from ledger_batch.store import Store
 from ledger_batch.templating import environment
@@ -109,7 +109,22 @@ def _toml_value(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, BaseModel):
+        pairs = (f"{k} = {_toml_value(getattr(value, k))}" for k in type(value).model_fields)
+        return "{ " + ", ".join(pairs) + " }"
     raise TypeError(value)
+
+
+def _inline_items(model_class: type[BaseModel], values: BaseModel) -> list[dict[str, object]]:
+    """Every field as ``key = value`` on one line (lists of tables written inline)."""
+    return [
+        {
+            "key": key,
+            "description": info.description or "",
+            "value": _toml_value(getattr(values, key)),
+        }
+        for key, info in model_class.model_fields.items()
+    ]
 
 
 def _table_rows(models: tuple[BaseModel, ...]) -> list[list[tuple[str, str]]]:
@@ -139,9 +154,12 @@ def _described_items(model_class: type[BaseModel], defaults: BaseModel) -> list[
     return items
 
 
-def default_config_text() -> str:
-    """The rules file ``init`` writes: every rule with its default and its SPEC citation."""
-    settings = Settings()
+def default_config_text(settings: Settings | None = None) -> str:
+    """The rules file ``init`` writes: every rule with its default and its SPEC citation.
+
+    ``settings`` (default: the defaults) gives the values written, e.g. the demo's addresses.
+    """
+    settings = settings or Settings()
     company = Settings.model_fields["company"]
     return (
         environment()
@@ -151,5 +169,6 @@ def default_config_text() -> str:
             rules=_described_items(Rules, settings.rules),
             seats=_table_rows(settings.seats),
             limits=_described_items(Limits, settings.limits),
+            email=_inline_items(EmailSettings, settings.email),
         )
     )
