@@ -587,7 +587,10 @@ def watch(obj: Context, poll_seconds: float) -> None:
 
     log(("开始监视 " if obj.lang == "zh" else "Watching ") + str(workspace.folder("inbox")))
     watch_inbox(
-        workspace, lambda outcome: _print_outcome(obj, outcome, log=log), poll_seconds=poll_seconds
+        workspace,
+        lambda outcome: _print_outcome(obj, outcome, log=log),
+        poll_seconds=poll_seconds,
+        on_busy=lambda busy: log(busy.text(obj.lang).splitlines()[0]),
     )
     log("已停止监视" if obj.lang == "zh" else "Stopped watching")
 

@@ -127,6 +127,13 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "nothing to do; it disappears when the workbook is closed",
         ),
     },
+    "system_file": {
+        "zh": ("这是操作系统生成的文件（如 Thumbs.db），已忽略", "无需处理"),
+        "en": (
+            "this is a file the operating system made (e.g. Thumbs.db) and was ignored",
+            "nothing to do",
+        ),
+    },
     "still_copying": {
         "zh": ("文件仍在写入（大小或修改时间在变化），本次跳过", "待复制完成后再次运行 ingest"),
         "en": (

@@ -26,7 +26,7 @@ from ledger_batch.read import (
     SPREADSHEET_SUFFIXES,
     detect_format,
     guard_zip,
-    is_lock_file,
+    ignore_reason,
     read_workbook,
     rejection,
 )
@@ -68,6 +68,14 @@ class _Parsed:
     problems: list[Problem]
 
 
+def ignored_outcome(path: Path) -> FileOutcome | None:
+    """The outcome for a lock file or OS clutter, which is left where it is; None otherwise."""
+    reason = ignore_reason(path)
+    if reason is None:
+        return None
+    return FileOutcome(path, "ignored", problems=[Problem(reason, "note", file=path.name)])
+
+
 def inbox_files(workspace: Workspace) -> list[Path]:
     """Files waiting in the inbox (not folders, not hidden dotfiles other than lock files)."""
     inbox = workspace.folder("inbox")
@@ -91,12 +99,9 @@ def ingest(
     outcomes: list[FileOutcome] = []
     candidates: list[Path] = []
     for path in paths:
-        if is_lock_file(path):
-            outcomes.append(
-                FileOutcome(
-                    path, "ignored", problems=[Problem("lock_file", "note", file=path.name)]
-                )
-            )
+        ignored = ignored_outcome(path)
+        if ignored is not None:
+            outcomes.append(ignored)
         else:
             candidates.append(path)
     settled, still_copying = _settled(candidates, workspace.settings.limits.settle_seconds)

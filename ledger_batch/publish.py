@@ -29,6 +29,8 @@ STATEMENTS_FOLDER = {"zh": "个人考核通知单", "en": "statements"}
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target``, renamed onto it when the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.*.part"):
+        leftover.unlink(missing_ok=True)  # from a run that was killed; runs never overlap
     handle, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part", dir=target.parent
     )

@@ -71,14 +71,14 @@ def column_number(letters: str) -> int:
     return number
 
 
-def is_lock_file(path: Path) -> bool:
-    """Excel's ``~$…`` and LibreOffice's ``.~lock.…#`` owner files, and OS clutter."""
+def ignore_reason(path: Path) -> str | None:
+    """Why a file in the inbox is left alone: ``lock_file`` or ``system_file``; None to read it."""
     name = path.name
-    return name.startswith(("~$", ".~lock.", "._")) or name.lower() in {
-        "thumbs.db",
-        "desktop.ini",
-        ".ds_store",
-    }
+    if name.startswith(("~$", ".~lock.")):
+        return "lock_file"
+    if name.startswith("._") or name.lower() in {"thumbs.db", "desktop.ini", ".ds_store"}:
+        return "system_file"
+    return None
 
 
 def detect_format(path: Path, head: bytes) -> str:

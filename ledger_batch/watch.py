@@ -17,10 +17,10 @@ from typing import Protocol
 
 import watchfiles
 
-from ledger_batch.errors import Problem
+from ledger_batch.errors import WorkspaceBusy
 from ledger_batch.lock import workspace_lock
-from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
-from ledger_batch.read import ZIP_MAGIC, is_lock_file
+from ledger_batch.pipeline import FileOutcome, ignored_outcome, inbox_files, ingest
+from ledger_batch.read import ZIP_MAGIC
 from ledger_batch.workspace import Workspace
 
 
@@ -89,6 +89,7 @@ def watch_inbox(
     *,
     poll_seconds: float = 1.0,
     stop: StopSignal | None = None,
+    on_busy: Callable[[WorkspaceBusy], None] | None = None,
 ) -> None:
     """Ingest files as they arrive in the inbox until ``stop`` is set or Ctrl-C."""
     limits = workspace.settings.limits
@@ -105,20 +106,30 @@ def watch_inbox(
         recursive=False,
         debounce=int(poll_seconds * 500),
     )
-    for _ in _first_then(changes):
-        files = [p for p in inbox_files(workspace) if p not in ignored]
-        for path in files:
-            if is_lock_file(path):
-                ignored.add(path)
-                note = Problem("lock_file", "note", file=path.name)
-                on_outcome(FileOutcome(path, "ignored", problems=[note]))
-        ready = tracker.ready([p for p in files if p not in ignored])
-        if not ready:
-            continue
-        with workspace_lock(workspace.root, "watch", limits.lock_wait_seconds):
-            for outcome in ingest(workspace, ready):
-                tracker.forget(outcome.path)
-                on_outcome(outcome)
+    try:
+        for _ in _first_then(changes):
+            files = [p for p in inbox_files(workspace) if p not in ignored]
+            for path in files:
+                outcome = ignored_outcome(path)
+                if outcome is not None:
+                    ignored.add(path)
+                    on_outcome(outcome)
+            ready = tracker.ready([p for p in files if p not in ignored])
+            if not ready:
+                continue
+            try:
+                with workspace_lock(workspace.root, "watch", limits.lock_wait_seconds):
+                    for outcome in ingest(workspace, ready):
+                        tracker.forget(outcome.path)
+                        on_outcome(outcome)
+            except WorkspaceBusy as busy:
+                # A long report run holds the workspace: say so, and try again at the next look.
+                if on_busy is not None:
+                    on_busy(busy)
+    except KeyboardInterrupt:
+        # Ctrl-C during an ingest (watchfiles handles it while waiting): the store keeps each
+        # file whole or not at all, and a file not finished stays in the inbox. Stop as usual.
+        return
 
 
 def _first_then(
