@@ -7,7 +7,6 @@ folder and renamed into place, so a killed run leaves the previous report readab
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,14 +28,12 @@ STATEMENTS_FOLDER = {"zh": "个人考核通知单", "en": "statements"}
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target``, renamed onto it when the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(f".{target.name}.*.part"):
-        leftover.unlink(missing_ok=True)  # from a run that was killed; runs never overlap
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
-    os.close(handle)
+    # One fixed name per report: runs never overlap (the workspace lock), and a file left by a
+    # killed run is simply written over by the next one.
+    temporary = target.with_name(f".{target.name}.part")
+    temporary.unlink(missing_ok=True)
     try:
-        yield Path(temporary)
+        yield temporary
         os.chmod(temporary, _usual_file_mode())
         os.replace(temporary, target)
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ConfigDict
@@ -135,8 +135,14 @@ def safe_text(value: str) -> str:
     return cleaned[:EXCEL_TEXT_LIMIT]
 
 
-def put(cell: Cell, value: object, kind: str = "text") -> None:
-    """Write a value; strings always as plain text (never a formula or hyperlink)."""
+def put(cell: Cell, value: object, kind: str = "text", style: str | None = None) -> None:
+    """Write a value; strings always as plain text (never a formula or hyperlink).
+
+    With ``style`` the cell takes that named style (which carries the number format);
+    without, the number format of ``kind`` is set on the cell itself.
+    """
+    if style is not None:
+        cell.style = style
     if value is None or value == "":
         cell.value = None
         return
@@ -148,7 +154,58 @@ def put(cell: Cell, value: object, kind: str = "text") -> None:
         return
     else:
         cell.value = value
-    cell.number_format = NUMBER_FORMATS.get(kind, "General")
+    if style is None:
+        cell.number_format = NUMBER_FORMATS.get(kind, "General")
+
+
+class CellStyles:
+    """Named cell styles of one workbook, registered once and shared by every cell.
+
+    Giving each cell its own Font/Border/Alignment objects costs openpyxl a hash of every
+    object per cell; a named style is looked up by name.
+    """
+
+    def __init__(self, workbook: Workbook) -> None:
+        self.workbook = workbook
+        self.names: set[str] = set()
+
+    def header(
+        self, fill: str = "DDEBF7", size: float = 11, bold: bool = True, color: str = "000000"
+    ) -> str:
+        """The header row's style."""
+        name = f"lb-header-{fill}-{size}-{bold}-{color}"
+        if name not in self.names:
+            self._add(
+                NamedStyle(
+                    name=name,
+                    font=Font(bold=bold, size=size, color=color),
+                    fill=PatternFill("solid", fgColor=fill),
+                    border=_BORDER,
+                    alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+                )
+            )
+        return name
+
+    def body(self, kind: str, total: bool = False, wrap: bool = False, size: float = 11) -> str:
+        """A data cell's style by column kind (number format), totals in bold."""
+        name = f"lb-{kind}-{total}-{wrap}-{size}"
+        if name not in self.names:
+            self._add(
+                NamedStyle(
+                    name=name,
+                    font=Font(bold=total, size=size),
+                    border=_BORDER,
+                    number_format=NUMBER_FORMATS.get(kind, "General")
+                    if kind != "text"
+                    else "General",
+                    alignment=Alignment(vertical="center", wrap_text=wrap),
+                )
+            )
+        return name
+
+    def _add(self, style: NamedStyle) -> None:
+        self.workbook.add_named_style(style)
+        self.names.add(style.name)
 
 
 def display_width(value: object) -> int:
@@ -173,12 +230,13 @@ def write_workbook(report: Report, path: Path, layout: RegisterLayout | None = N
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
+    styles = CellStyles(workbook)
     for section in report.sections:
         sheet = workbook.create_sheet(sheet_title(section.title, taken))
         if section.form == "payout_register" and layout is not None:
-            _write_register(sheet, report, section, layout)
+            _write_register(sheet, report, section, layout, styles)
         else:
-            _write_section(sheet, report, section)
+            _write_section(sheet, report, section, styles)
     workbook.save(path)
 
 
@@ -198,12 +256,12 @@ def _heading(sheet: Worksheet, report: Report, section: Section, width: int) -> 
         sheet.cell(2, 1).font = Font(bold=True, color="C00000")
 
 
-def _write_section(sheet: Worksheet, report: Report, section: Section) -> None:
+def _write_section(sheet: Worksheet, report: Report, section: Section, styles: CellStyles) -> None:
     table = section.table
     width = len(table.columns) if table else 2
     _heading(sheet, report, section, width)
     if table is not None:
-        _write_table(sheet, table, HEADER_ROW)
+        _write_table(sheet, table, HEADER_ROW, styles)
         sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
         if table.rows:
             end = get_column_letter(len(table.columns))
@@ -214,21 +272,22 @@ def _write_section(sheet: Worksheet, report: Report, section: Section) -> None:
 
 
 def _write_table(
-    sheet: Worksheet, table: Table, header_row: int, header_fill: str = "DDEBF7"
+    sheet: Worksheet,
+    table: Table,
+    header_row: int,
+    styles: CellStyles,
+    header_style: str | None = None,
+    size: float = 11,
 ) -> int:
+    header = header_style or styles.header()
     for index, column in enumerate(table.columns, start=1):
-        cell = sheet.cell(header_row, index)
-        put(cell, column.label)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor=header_fill)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
+        put(sheet.cell(header_row, index), column.label, style=header)
     row_number = header_row
     for row_number, row in enumerate(table.rows, start=header_row + 1):
-        _write_row(sheet, row_number, row, table.columns)
+        _write_row(sheet, row_number, row, table.columns, styles, size=size)
     if table.totals is not None:
         row_number += 1
-        _write_row(sheet, row_number, table.totals, table.columns, bold=True)
+        _write_row(sheet, row_number, table.totals, table.columns, styles, total=True, size=size)
     return row_number
 
 
@@ -237,16 +296,14 @@ def _write_row(
     row_number: int,
     values: list[object],
     columns: list[Column],
-    bold: bool = False,
+    styles: CellStyles,
+    total: bool = False,
+    size: float = 11,
 ) -> None:
     for index, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
-        cell = sheet.cell(row_number, index)
-        put(cell, value, column.kind)
-        cell.border = _BORDER
-        if bold:
-            cell.font = Font(bold=True)
-        if column.kind == "text":
-            cell.alignment = Alignment(vertical="center", wrap_text=display_width(value) > 40)
+        wrap = column.kind == "text" and display_width(value) > 40
+        style = styles.body(column.kind, total=total, wrap=wrap, size=size)
+        put(sheet.cell(row_number, index), value, column.kind, style=style)
 
 
 def _fit_widths(sheet: Worksheet, table: Table) -> None:
@@ -313,7 +370,11 @@ def _write_chart(sheet: Worksheet, chart: Chart, column: int, top: int) -> int:
 
 
 def _write_register(
-    sheet: Worksheet, report: Report, section: Section, layout: RegisterLayout
+    sheet: Worksheet,
+    report: Report,
+    section: Section,
+    layout: RegisterLayout,
+    styles: CellStyles,
 ) -> None:
     table = section.table
     assert table is not None
@@ -330,18 +391,13 @@ def _write_register(
         ),
     )
     style = layout.header_style
-    last = _write_table(sheet, table, HEADER_ROW, header_fill=style.fill)
+    header = styles.header(style.fill, style.font_size, style.bold, style.font_color)
+    last = _write_table(sheet, table, HEADER_ROW, styles, header, layout.body_style.font_size)
     for index in range(1, width + 1):
-        header = sheet.cell(HEADER_ROW, index)
-        header.font = Font(bold=style.bold, size=style.font_size, color=style.font_color)
         sheet.column_dimensions[get_column_letter(index)].width = layout.columns[index - 1].width
     sheet.row_dimensions[HEADER_ROW].height = style.row_height
     for row in range(HEADER_ROW + 1, last + 1):
         sheet.row_dimensions[row].height = layout.body_style.row_height
-        for index in range(1, width + 1):
-            sheet.cell(row, index).font = Font(
-                size=layout.body_style.font_size, bold=row == last and table.totals is not None
-            )
     sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{last - 1}"
     _sign_off(sheet, layout, last + 2, width, zh)

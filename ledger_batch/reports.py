@@ -595,13 +595,23 @@ def _loop_table(figures: PayoutFigures, lang: Lang) -> Table:
 def statement_reports(figures: PayoutFigures, settings: Settings, lang: Lang) -> list[Report]:
     """One personal statement (个人考核通知单) per liaison: their own figures only."""
     scores = register_frame(figures, settings, lang)
+    entries_of = _split_by_person(figures.result.entries)
+    items_of = _split_by_person(figures.items)
     reports = []
-    for row in scores.itertuples():
-        mine = scores[scores["employee_id"] == row.employee_id]
-        entries = figures.result.entries[figures.result.entries["employee_id"] == row.employee_id]
-        items = figures.items[figures.items["employee_id"] == row.employee_id]
+    for index in range(len(scores)):
+        mine = scores.iloc[[index]]
+        person = str(mine.iloc[0]["employee_id"])
+        entries = entries_of.get(person, figures.result.entries.iloc[0:0])
+        items = items_of.get(person, figures.items.iloc[0:0])
         reports.append(_statement(mine, entries, items, figures, settings, lang))
     return reports
+
+
+def _split_by_person(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each person (by 工号), split once."""
+    if frame.empty:
+        return {}
+    return {str(key): group for key, group in frame.groupby("employee_id", sort=False)}
 
 
 def _statement(

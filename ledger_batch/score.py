@@ -212,11 +212,13 @@ def score_year(inputs: YearInputs, rules: Rules) -> YearScores:
     subs = inputs.submissions
     counted = subs[counted_mask] if not subs.empty else subs
     items = counted.groupby("employee_id").size() if not counted.empty else pd.Series(dtype=int)
+    points, counts = _totals_by_person(entries)
     rows = [
         _score_row(
             person,
             int(items.get(person.employee_id, 0)),
-            entries[entries["employee_id"] == person.employee_id],
+            points.get(person.employee_id, {}),
+            counts.get(person.employee_id, {}),
             sum(person.employee_id in s for s in serving.values()),
             inputs,
             rules,
@@ -229,18 +231,32 @@ def score_year(inputs: YearInputs, rules: Rules) -> YearScores:
     return YearScores(scores, entries, penalties, fines, missing)
 
 
+def _totals_by_person(
+    entries: pd.DataFrame,
+) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, int]]]:
+    """Per person and kind of entry: the points (exact Decimals) and how many entries."""
+    points: dict[str, dict[str, Decimal]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for employee_id, kind, value in zip(
+        entries["employee_id"], entries["kind"], entries["points"], strict=True
+    ):
+        by_kind = points.setdefault(employee_id, {})
+        by_kind[kind] = by_kind.get(kind, Decimal(0)) + Decimal(value)
+        counted = counts.setdefault(employee_id, {})
+        counted[kind] = counted.get(kind, 0) + 1
+    return points, counts
+
+
 def _score_row(
     person: Any,
     items_count: int,
-    entries: pd.DataFrame,
+    person_points: dict[str, Decimal],
+    counts: dict[str, int],
     months_served: int,
     inputs: YearInputs,
     rules: Rules,
 ) -> dict[str, object]:
-    points_by_kind = {
-        kind: sum(group["points"], Decimal(0)) for kind, group in entries.groupby("kind")
-    }
-    counts = entries.groupby("kind").size()
+    points_by_kind = dict(person_points)
     base = min(rules.points_per_item * items_count, rules.base_cap)
     adjustment = points_by_kind.pop("adjustment", Decimal(0))
     deduction = -sum(points_by_kind.values(), Decimal(0))
