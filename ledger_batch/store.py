@@ -117,14 +117,13 @@ class StoredFile:
     ingested_at: str
 
 
-def _to_sql(value: object) -> object:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+def _sql_column(values: list[object], kind: str) -> list[object]:
+    """A column as stored: dates as ISO text, Decimals as text, missing as NULL."""
+    if kind == "date":
+        return [v.isoformat() if isinstance(v, date) else None for v in values]
+    if kind == "number":
+        return [str(v) if isinstance(v, Decimal) else None for v in values]
+    return [v if isinstance(v, str) else None for v in values]
 
 
 class Store:
@@ -247,17 +246,19 @@ class Store:
         if records.empty:
             return
         columns = [*SOURCE_COLUMNS, *ledger.field_names]
-        field_values = [records[name].tolist() for name in ledger.field_names]
+        count = len(records)
+        field_values = [
+            [file_id] * count,
+            [period] * count,
+            [sheet_name] * count,
+            [int(row) for row in records["source_row"]],
+            *(_sql_column(records[spec.name].tolist(), spec.kind) for spec in ledger.fields),
+        ]
         if ledger.name == "submissions":
             columns.append("content_key")
             field_values.append([content_key(c) for c in records["content"]])
         placeholders = ", ".join("?" * len(columns))
-        rows = (
-            (file_id, period, sheet_name, int(source_row), *(_to_sql(v) for v in values))
-            for source_row, *values in zip(
-                records["source_row"].tolist(), *field_values, strict=True
-            )
-        )
+        rows = zip(*field_values, strict=True)
         db.executemany(
             f"INSERT INTO {ledger.name} ({', '.join(columns)}) VALUES ({placeholders})", rows
         )
@@ -355,7 +356,7 @@ class Store:
         """In-force items with these numbers, outside ``excluding_period``."""
         sql = (
             "SELECT t.item_id, t.period, t.employee_id, t.name, t.date, t.content, t.truthful "
-            "FROM lookup_keys k JOIN submissions t ON t.item_id = k.first "
+            "FROM lookup_keys k CROSS JOIN submissions t ON t.item_id = k.first "
             "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
             "AND a.period = t.period WHERE t.period != ?"
         )
@@ -379,7 +380,7 @@ class Store:
     ) -> dict[tuple[str, str], str]:
         """(工号, content key) → the number of an in-force item with that content elsewhere."""
         sql = (
-            "SELECT t.employee_id, t.content_key, MIN(t.item_id) FROM lookup_keys k "
+            "SELECT t.employee_id, t.content_key, MIN(t.item_id) FROM lookup_keys k CROSS "
             "JOIN submissions t ON t.employee_id = k.first AND t.content_key = k.second "
             "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
             "AND a.period = t.period WHERE t.period != ? "
