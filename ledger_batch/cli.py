@@ -571,10 +571,18 @@ def template(obj: Context, period: str, output: Path | None) -> None:
     show_default=True,
     help="Seconds between looks at the inbox.",
 )
+@click.option(
+    "--month-reports/--no-month-reports",
+    default=True,
+    show_default=True,
+    help="Write the monthly assessment after each month is stored.",
+)
 @click.pass_obj
 @reports_errors
-def watch(obj: Context, poll_seconds: float) -> None:
+def watch(obj: Context, poll_seconds: float, month_reports: bool) -> None:
     """Watch inbox/ and ingest each file once it has finished arriving; Ctrl-C stops.
+
+    After a month is stored, its monthly assessment (月考核) is written under reports/.
 
     \b
     Example:
@@ -585,14 +593,34 @@ def watch(obj: Context, poll_seconds: float) -> None:
     def log(text: str) -> None:
         click.echo(f"[{datetime.now().isoformat(sep=' ', timespec='seconds')}] {text}")
 
+    def handle(outcome: FileOutcome) -> None:
+        _print_outcome(obj, outcome, log=log)
+        if month_reports and outcome.status == "stored" and outcome.kind == "month":
+            _month_report_after_ingest(obj, workspace, outcome.period, log)
+
     log(("开始监视 " if obj.lang == "zh" else "Watching ") + str(workspace.folder("inbox")))
     watch_inbox(
         workspace,
-        lambda outcome: _print_outcome(obj, outcome, log=log),
+        handle,
         poll_seconds=poll_seconds,
         on_busy=lambda busy: log(busy.text(obj.lang).splitlines()[0]),
     )
     log("已停止监视" if obj.lang == "zh" else "Stopped watching")
+
+
+def _month_report_after_ingest(
+    obj: Context, workspace: Workspace, period: str, log: Callable[[str], None]
+) -> None:
+    """The month's assessment, written as `month` would (watch already holds the lock)."""
+    try:
+        with workspace.store() as store:
+            figures = assess.month_figures(store, workspace.settings, period)
+        report = reports.month_report(figures, workspace.settings, obj.lang)
+        paths = publish(workspace, report, report_folder(workspace, figures.year))
+    except LedgerError as error:
+        log(error.text(obj.lang).splitlines()[0])
+        return
+    log(("报表已写入：" if obj.lang == "zh" else "Reports written: ") + ", ".join(map(str, paths)))
 
 
 @cli.command()

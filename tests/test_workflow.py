@@ -256,6 +256,8 @@ def test_watch_ingests_each_dropped_file_once_and_stops_cleanly_on_ctrl_c(
         )
         shutil.copy(sources[5], inbox)  # dropped after the bad one: watching goes on
         wait_until(lambda: "2025-05.xlsx" in stored_names(), "May to be stored", watch.both)
+        may_report = rostered.folder("reports") / "2025" / "2025-05 月考核.html"
+        wait_until(may_report.is_file, "May's assessment to be written", watch.both)
 
         watch.process.send_signal(signal.SIGINT)
         returncode = watch.process.wait(timeout=DEADLINE_SECONDS)
@@ -294,6 +296,14 @@ def test_watch_ingests_each_dropped_file_once_and_stops_cleanly_on_ctrl_c(
         assert actions.count(f"· {lock}: 这是 Excel/WPS 的临时锁文件，已忽略") == 1, actions
     assert actions[0].startswith("开始监视 ")
     assert actions[-1] == "已停止监视"
+    # Drop the file, get the reports: each stored month's assessment is written, once.
+    reports = rostered.folder("reports") / "2025"
+    for month in ("01", "02", "03", "05"):
+        assert (reports / f"2025-{month} 月考核.xlsx").is_file()
+        assert (reports / f"2025-{month} 月考核.html").is_file()
+        written = [a for a in actions if a.startswith("报表已写入") and f"2025-{month} 月考核" in a]
+        assert len(written) == 1, actions
+    assert not (reports / "2025-04 月考核.xlsx").exists()
 
 
 # --- one run at a time ---------------------------------------------------------------------
