@@ -261,9 +261,8 @@ def _password(email: EmailSettings) -> str | None:
     return password
 
 
-def resend(store: Store, keys: Iterable[str]) -> list[OutboxMessage]:
-    """Make the named ``unknown`` or ``failed`` messages pending again (a person's call)."""
-    outbox = Outbox(store)
+def _resendable(outbox: Outbox, keys: Iterable[str]) -> list[OutboxMessage]:
+    """The named messages, each known and in a state a person may send again."""
     messages = []
     for key in keys:
         message = outbox.get(key)
@@ -272,6 +271,13 @@ def resend(store: Store, keys: Iterable[str]) -> list[OutboxMessage]:
         if message.state not in RESENDABLE:
             raise EmailError("outbox_not_resendable", key=key, state=message.state)
         messages.append(message)
+    return messages
+
+
+def resend(store: Store, keys: Iterable[str]) -> list[OutboxMessage]:
+    """Make the named ``unknown`` or ``failed`` messages pending again (a person's call)."""
+    outbox = Outbox(store)
+    messages = _resendable(outbox, keys)
     for message in messages:
         outbox.requeue(message.key)
         store.record_event(
@@ -430,14 +436,7 @@ def preview(
     """What a run would send (due, and the named resends), and what waits for a person
     (``unknown``, or ``sending`` left by a run that died); changes nothing."""
     outbox = Outbox(store)
-    again = []
-    for key in resend_keys:
-        message = outbox.get(key)
-        if message is None:
-            raise EmailError("outbox_unknown_key", key=key)
-        if message.state not in RESENDABLE:
-            raise EmailError("outbox_not_resendable", key=key, state=message.state)
-        again.append(message)
+    again = _resendable(outbox, resend_keys)
     waiting = [m for m in outbox.in_states("unknown", "sending") if m.key not in resend_keys]
     return outbox.in_states(*DUE_STATES) + again, waiting
 

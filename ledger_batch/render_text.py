@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
@@ -235,15 +236,11 @@ def history_text(events: list[Event], year: int | None, start_month: int, lang: 
         "close": ("关闭年度", "year closed"),
         "reopen": ("重新打开", "year reopened"),
         "replace": ("替换月份", "month replaced"),
+        "email_resend": ("重发邮件", "email resent"),
     }
     rows = []
     for event in events:
-        event_year = (
-            int(event.period)
-            if len(event.period) == 4
-            else assessment_year_of(event.period, start_month)
-        )
-        if year is not None and event_year != year:
+        if year is not None and _event_year(event.period, start_month) != year:
             continue
         detail = event.detail
         what = str(detail.get("reason") or "")
@@ -255,9 +252,8 @@ def history_text(events: list[Event], year: int | None, start_month: int, lang: 
                 else f"{detail.get('file')} v{detail.get('replaced_version')}→v"
                 f"{detail.get('version')}"
             ) + (f"（{what}）" if what else "")
-        rows.append(
-            (event.at, event.os_user, names[event.action][0 if zh else 1], event.period, what)
-        )
+        action = names.get(event.action, (event.action, event.action))[0 if zh else 1]
+        rows.append((event.at, event.os_user, action, event.period, what))
     if not rows:
         return "没有记录" if zh else "Nothing recorded"
     headers = (
@@ -266,3 +262,10 @@ def history_text(events: list[Event], year: int | None, start_month: int, lang: 
         else ["When", "User", "Action", "Period", "Detail"]
     )
     return table(headers, rows)
+
+
+def _event_year(period: str, start_month: int) -> int | None:
+    """The assessment year of an event's period (``YYYY``, ``YYYY-MM`` or ``YYYY-Qn``)."""
+    if re.fullmatch(r"\d{4}-\d{2}", period):
+        return assessment_year_of(period, start_month)
+    return int(period[:4]) if period[:4].isdigit() else None

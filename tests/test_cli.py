@@ -144,3 +144,26 @@ def test_the_built_wheel_ships_templates_and_samples_and_runs_demo(tmp_path: Pat
     assert demo.returncode == 0, demo.stderr
     assert (tmp_path / "demo" / STORE_NAME).exists()
     assert not list((tmp_path / "demo" / "quarantine").iterdir())
+
+
+def test_history_lists_every_kind_of_event_of_the_year_without_failing() -> None:
+    from ledger_batch.render_text import history_text
+    from ledger_batch.store import Event
+
+    events = [
+        Event("2026-01-05T09:00:00", "office", "close", "2025", {"reason": "年度兑现"}),
+        Event("2026-01-06T10:00:00", "office", "email_resend", "2025-Q1", {"key": "k1"}),
+        Event("2026-01-07T11:00:00", "office", "reopen", "2025", {"reason": "财务退回"}),
+        Event(
+            "2026-01-08T12:00:00",
+            "office",
+            "replace",
+            "2025-03",
+            {"file": "2025-03.xlsx", "version": 2, "replaced_version": 1, "reason": "更正"},
+        ),
+        Event("2026-02-01T08:00:00", "office", "close", "2026", {"reason": "下一年"}),
+    ]
+    text = history_text(events, 2025, 1, "zh")
+    for expected in ("关闭年度", "重发邮件", "重新打开", "财务退回", "第1版→第2版（更正）"):
+        assert expected in text
+    assert "下一年" not in text
