@@ -21,7 +21,7 @@ import click
 from ledger_batch import assess, compose, deliver, render_text, reports
 from ledger_batch.blank_ledger import write_blank_ledger
 from ledger_batch.config import SAMPLE_EMAIL, Settings
-from ledger_batch.errors import LedgerError
+from ledger_batch.errors import LedgerError, problem_count
 from ledger_batch.lock import workspace_lock
 from ledger_batch.messages import Lang
 from ledger_batch.outbox import OutboxMessage
@@ -166,6 +166,7 @@ def _print_outcome(
             say(f"    {change.name}（{change.employee_id}）: {moves}")
     elif outcome.status == "quarantined":
         errors = [p for p in outcome.problems if p.severity == "error"]
+        count = problem_count(outcome.problems)
         where = f" → {outcome.moved_to}" if outcome.moved_to else ""
         if dry_run:
             done = "不能入库（仅检查，未移动）" if zh else "not valid (check only: not moved)"
@@ -173,7 +174,7 @@ def _print_outcome(
             done = "已隔离" if zh else "quarantined"
         say(
             f"✘ {name}: "
-            + (f"{len(errors)} 处错误，{done}" if zh else f"{len(errors)} error(s), {done}")
+            + (f"{count} 处错误，{done}" if zh else f"{count} error(s), {done}")
             + where
         )
         for problem in errors[: 20 if obj.verbosity <= 1 else None]:

@@ -169,6 +169,10 @@ class Limits(_Frozen):
     )
     max_rows_per_sheet: NonNegativeInt = Field(1_100_000, description="Most data rows per sheet.")
     max_columns_per_sheet: NonNegativeInt = Field(200, description="Widest sheet accepted.")
+    max_cells_per_sheet: NonNegativeInt = Field(
+        5_000_000,
+        description="Most cells from A1 to a sheet's last used cell (a reader allocates them all).",
+    )
     lock_wait_seconds: Annotated[float, Field(ge=0)] = Field(
         60.0,
         description="How long a run waits for another run to finish with the workspace "

@@ -55,6 +55,56 @@ class Problem:
         return f"{where}: {self.what(lang)}" + (f" — {fix}" if fix else "")
 
 
+MOST_OF_A_KIND = 200
+"""An error report lists at most this many problems of one kind in one column; the rest are
+counted in one line (a sheet of 300,000 broken rows would otherwise make a report of
+hundreds of megabytes that nobody reads, and exhaust memory building it)."""
+
+
+def capped(problems: list[Problem], most: int = MOST_OF_A_KIND) -> list[Problem]:
+    """``problems`` with each (severity, sheet, column, code) group cut to ``most``, followed
+    by one ``more_problems`` line saying how many more and in which rows."""
+    groups: dict[tuple[str, str, str, str], list[Problem]] = {}
+    for problem in problems:
+        key = (problem.severity, problem.sheet, problem.column, problem.code)
+        groups.setdefault(key, []).append(problem)
+    if all(len(group) <= most for group in groups.values()):
+        return problems
+    kept: list[Problem] = []
+    for group in groups.values():
+        kept += group[:most]
+        rest = group[most:]
+        if rest:
+            rows = [p.row for p in rest if p.row]
+            first = rest[0]
+            kept.append(
+                Problem(
+                    "more_problems",
+                    first.severity,
+                    file=first.file,
+                    sheet=first.sheet,
+                    row=min(rows) if rows else None,
+                    column=first.column,
+                    params={
+                        "count": len(rest),
+                        "rows": f"{min(rows)}–{max(rows)}" if rows else "",
+                        "what_zh": first.what("zh"),
+                        "what_en": first.what("en"),
+                    },
+                )
+            )
+    return kept
+
+
+def problem_count(problems: list[Problem], severity: Severity = "error") -> int:
+    """How many problems of ``severity``, counting those a ``more_problems`` line stands for."""
+    return sum(
+        int(str(p.params["count"])) if p.code == "more_problems" else 1
+        for p in problems
+        if p.severity == severity
+    )
+
+
 class LedgerError(Exception):
     """Base class of every error ledger-batch reports to a person."""
 
@@ -104,6 +154,10 @@ class WorkspaceBusy(LedgerError):
 
 class YearClosed(LedgerError):
     """The assessment year has been paid out and closed."""
+
+
+class OutputError(LedgerError):
+    """A report or message could not be written (disk full, file held open); nothing changed."""
 
 
 class NoData(LedgerError):

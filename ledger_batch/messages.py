@@ -51,10 +51,27 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "sheet_too_large": {
-        "zh": ("工作表范围过大（{detail}）", "删除远处的无用单元格（如 XFD1048576）后重新保存"),
+        "zh": (
+            "工作表范围过大（{detail}）",
+            "删除远处的无用单元格（如 XFD1048576）后重新保存；数据确实这么多时请拆分文件",
+        ),
         "en": (
             "the sheet's used range is too large ({detail})",
-            "delete stray far-away cells (e.g. XFD1048576) and save again",
+            "delete stray far-away cells (e.g. XFD1048576) and save again; "
+            "if the data really is this large, split the file",
+        ),
+    },
+    "xml_entities": {
+        "zh": (
+            "文件内含 XML 实体声明（{detail}）；Excel、WPS 和 LibreOffice 不会写出这种内容，"
+            "可能是被构造来攻击读取程序的文件",
+            "不要使用此文件；向报送人索要原始台账，或在 Excel/WPS 中重新录入后保存",
+        ),
+        "en": (
+            "the file declares XML entities ({detail}); Excel, WPS and LibreOffice never write "
+            "these, so it may have been crafted to attack the programs that read it",
+            "do not use this file; ask the sender for the original ledger, or re-enter it "
+            "in Excel/WPS and save",
         ),
     },
     "too_many_rows": {
@@ -163,6 +180,81 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "duplicate_column": {
         "zh": ("“{header}”列出现了两次（{columns}）", "删除或改名其中一列"),
         "en": ("column {header} appears twice ({columns})", "delete or rename one of them"),
+    },
+    "second_table": {
+        "zh": (
+            "第 {row} 行重复了第 {header_row} 行的表头：表下方还有第二张表，从此行起未读取",
+            "一张工作表只放一张台账表；把第二张表移到它所属的表或文件中，或删除",
+        ),
+        "en": (
+            "row {row} repeats the header of row {header_row}: a second table under the data; "
+            "nothing from this row on was read",
+            "keep one table per sheet: move the second table to its own sheet or file, "
+            "or delete it",
+        ),
+    },
+    "totals_row": {
+        "zh": ("这是合计行（{label}），不是一条记录，未读取", "无需处理；合计由 ledger-batch 计算"),
+        "en": (
+            "a totals row ({label}), not a record; it was not read",
+            "nothing to do; ledger-batch computes totals itself",
+        ),
+    },
+    "no_items": {
+        "zh": (
+            "“信息报送”表只有表头，没有任何信息：本月在任的联络员都按“当月未报送”扣分",
+            "如确实无人报送可不处理；否则填写本月信息后重新放入",
+        ),
+        "en": (
+            "the 信息报送 sheet has its header and no items: every liaison in service this month "
+            "counts as not having reported",
+            "nothing to do if really nobody reported; otherwise fill in the month's items and "
+            "drop the file again",
+        ),
+    },
+    "hidden_rows": {
+        "zh": (
+            "{count} 行在 Excel 中被隐藏（行 {rows}），但隐藏不等于删除：已照常读入并计分",
+            "如这些行不应计入，请删除这些行后重新放入",
+        ),
+        "en": (
+            "{count} row(s) are hidden in Excel (rows {rows}); hiding is not deleting: they were "
+            "read and count",
+            "if they should not count, delete those rows and drop the file again",
+        ),
+    },
+    "merged_cells": {
+        "zh": (
+            "合并单元格 {range} 跨越数据行：只有左上角单元格有值，其余各行读作空白",
+            "取消合并，并在每一行填写各自的值",
+        ),
+        "en": (
+            "merged cells {range} span data rows: only the top-left cell holds the value, the "
+            "other rows read as blank",
+            "unmerge the cells and fill in the value on every row",
+        ),
+    },
+    "excel_error": {
+        "zh": (
+            "单元格显示的是 Excel 错误值 {value}，不是数据",
+            "改正公式（或它引用的单元格），或直接填写数值，保存后重新放入",
+        ),
+        "en": (
+            "the cell shows the Excel error {value}, not a value",
+            "correct the formula (or the cells it uses), or type the value, and save again",
+        ),
+    },
+    "formula_without_value": {
+        "zh": (
+            "公式没有保存计算结果（文件由程序生成，未经 Excel 计算），无法知道它的值",
+            "用 Excel、WPS 或 LibreOffice 打开并保存一次（会计算公式），或直接填写数值",
+        ),
+        "en": (
+            "a formula whose calculated value is not in the file (written by a program that "
+            "does not calculate), so its value is unknown",
+            "open and save the file once in Excel, WPS or LibreOffice (which calculates it), or "
+            "type the value instead",
+        ),
     },
     # --- cells -------------------------------------------------------------------
     "required_blank": {
@@ -302,6 +394,23 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "check the 是否属实 column",
         ),
     },
+    "more_problems": {
+        "zh": (
+            "同样的问题还有 {count} 处（{what_zh}；行 {rows}），未逐条列出",
+            "先改正上面列出的几处，再用同样方法检查这些行",
+        ),
+        "en": (
+            "{count} more of the same ({what_en}; rows {rows}), not listed one by one",
+            "fix the ones listed above, then check these rows the same way",
+        ),
+    },
+    "control_character": {
+        "zh": ("含有看不见的控制字符（{codes}）", "重新输入此单元格（不要从其他系统复制粘贴）"),
+        "en": (
+            "contains an invisible control character ({codes})",
+            "type the cell again (do not paste it from another system)",
+        ),
+    },
     "text_too_long": {
         "zh": ("文字超过 {limit} 个字符", "缩短内容"),
         "en": ("the text is longer than {limit} characters", "shorten it"),
@@ -428,6 +537,17 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "reason_required": {
         "zh": ("必须写明原因", '加上 --reason "原因"'),
         "en": ("a reason is required", 'pass --reason "why"'),
+    },
+    "cannot_write": {
+        "zh": (
+            "无法写入 {path}：{reason}",
+            "腾出磁盘空间（或在 Excel 中关闭此文件）后重新运行；原有的文件没有被改动",
+        ),
+        "en": (
+            "could not write {path}: {reason}",
+            "free disk space (or close the file in Excel) and run the command again; the "
+            "file that was there is unchanged",
+        ),
     },
     "workspace_missing": {
         "zh": ("{path} 不是 ledger-batch 工作区", "先运行 ledger-batch init {path}"),

@@ -17,10 +17,11 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from ledger_batch.errors import Problem
+from ledger_batch.errors import Problem, capped
 from ledger_batch.fields import Field, Ledger, ledger_for_sheet, simplify_header
 from ledger_batch.periods import month_in_name, period_of, year_in_name
 from ledger_batch.read import RawSheet, RawWorkbook, column_letter
+from ledger_batch.structure import sheet_structure
 
 HEADER_SCAN_ROWS = 30
 EXCEL_TEXT_LIMIT = 32_767
@@ -34,6 +35,7 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _INVALID = object()
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -95,9 +97,21 @@ def _converter(spec: Field) -> Callable[[str], object]:
         return lambda text: _INVALID if (d := parse_decimal_text(text)) is None else d
     if spec.kind == "choice":
         return lambda text: spec.canonical_choice(structured_text(text)) or _INVALID
-    if spec.kind in ("id", "name"):
-        return lambda text: structured_text(text) if spec.kind == "id" else _ALL_SPACE.sub("", text)
+    if spec.kind == "id":
+        return lambda text: _no_controls(structured_text(text))
+    if spec.kind == "name":
+        return lambda text: _no_controls(_ALL_SPACE.sub("", text))
     return lambda text: text.strip(_EDGE_SPACE)
+
+
+def _no_controls(value: str) -> object:
+    """An ID or name with an invisible control character matches nobody: unreadable."""
+    return _INVALID if _CONTROL.search(value) else value
+
+
+def excel_length(text: str) -> int:
+    """Length as Excel counts it (UTF-16 units: 𠮷 and other astral characters count 2)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def find_header(sheet: RawSheet, ledger: Ledger) -> tuple[int, dict[str, int], list[Problem]]:
@@ -179,7 +193,11 @@ def normalise_sheet(sheet: RawSheet, ledger: Ledger, max_rows: int) -> SheetReco
         return SheetRecords(ledger, sheet.name, pd.DataFrame(), columns, problems)
     problems += _ignored_columns(sheet, header_row, mapping)
     body = sheet.cells.iloc[header_row + 1 :, sorted(mapping.values())]
-    body = body[_has_content(body)]
+    structure = sheet_structure(
+        sheet, ledger, header_row, mapping, columns, body[_has_content(body)], parse_date_text
+    )
+    body = structure.body
+    problems += structure.problems
     if len(body) > max_rows:
         problems.append(
             Problem(
@@ -193,11 +211,11 @@ def normalise_sheet(sheet: RawSheet, ledger: Ledger, max_rows: int) -> SheetReco
             body[position], ledger.field(name), sheet.name, columns[name]
         )
         records[name] = pd.Series(values, dtype=object)
-        problems += cell_problems
+        problems += capped(cell_problems)
     for spec in ledger.fields:
         if spec.name not in records:
             records[spec.name] = pd.Series([None] * len(records), dtype=object)
-    return SheetRecords(ledger, sheet.name, records, columns, problems)
+    return SheetRecords(ledger, sheet.name, records, columns, structure.without_explained(problems))
 
 
 def _has_content(body: pd.DataFrame) -> pd.Series:
@@ -242,7 +260,12 @@ def _convert_column(
     unreadable = {
         text
         for text, value in mapping.items()
-        if value is _INVALID or (spec.kind == "text" and len(text) > EXCEL_TEXT_LIMIT)
+        if value is _INVALID
+        or (
+            spec.kind == "text"
+            and len(text) > EXCEL_TEXT_LIMIT // 2
+            and excel_length(text) > EXCEL_TEXT_LIMIT
+        )
     }
     values = np.full(len(column), None, dtype=object)
     converted = present.map(mapping).to_numpy(dtype=object, copy=True)
@@ -268,6 +291,16 @@ def _convert_column(
 
 def _cell_problem(spec: Field, sheet_name: str, row: int, label: str, text: str) -> Problem:
     shown = text if len(text) <= 60 else text[:57] + "…"
+    if spec.kind != "text" and _CONTROL.search(text):
+        codes = sorted({f"U+{ord(c):04X}" for c in _CONTROL.findall(text)})
+        return Problem(
+            "control_character",
+            sheet=sheet_name,
+            row=row,
+            column=label,
+            value=_CONTROL.sub("\ufffd", shown),
+            params={"codes": " ".join(codes)},
+        )
     if spec.kind == "date":
         return Problem("bad_date", sheet=sheet_name, row=row, column=label, value=shown)
     if spec.kind == "number":

@@ -19,13 +19,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from ledger_batch.errors import FileRejected, Problem
+from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.normalise import LedgerFile, normalise_workbook
 from ledger_batch.periods import assessment_year_of
+from ledger_batch.publish import write_atomically
 from ledger_batch.read import (
     SPREADSHEET_SUFFIXES,
     detect_format,
-    guard_zip,
     ignore_reason,
     read_workbook,
     rejection,
@@ -115,7 +115,14 @@ def ingest(
         step()
     with _store_for(workspace, dry_run) as store:
         for item in sorted(parsed, key=_processing_order):
-            outcomes.append(_ingest_one(item, workspace, store, dry_run, reason))
+            try:
+                outcomes.append(_ingest_one(item, workspace, store, dry_run, reason))
+            except sqlite3.OperationalError as error:  # the file's transaction rolled back
+                if "full" not in str(error):
+                    raise
+                raise OutputError(
+                    "cannot_write", path=str(workspace.store_path), reason=str(error)
+                ) from error
             step()
     return outcomes
 
@@ -178,11 +185,7 @@ def read_ledger_file(path: Path, workspace: Workspace) -> LedgerFile:
     with path.open("rb") as stream:
         head = stream.read(4096)
     file_format = detect_format(path, head)
-    if file_format in ("xlsx", "ods"):
-        problems = guard_zip(path, limits)
-        if problems:
-            raise FileRejected(path.name, problems)
-    raw = read_workbook(path, file_format)
+    raw = read_workbook(path, file_format, limits)
     return normalise_workbook(
         raw, workspace.settings.rules.year_start_month, limits.max_rows_per_sheet
     )
@@ -212,7 +215,19 @@ def _errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 
-CELL_ERRORS = frozenset({"required_blank", "bad_date", "bad_number", "bad_choice", "text_too_long"})
+CELL_ERRORS = frozenset(
+    {
+        "required_blank",
+        "bad_date",
+        "bad_number",
+        "bad_choice",
+        "text_too_long",
+        "control_character",
+        "formula_without_value",
+        "excel_error",
+        "merged_cells",
+    }
+)
 """Errors confined to one cell: the file is still cross-checked, so that its error report
 lists every problem at once (SPEC §4) rather than one stage's problems per re-drop."""
 
@@ -291,8 +306,7 @@ def _store(
     replaced = store.active_file(period, _main_ledger(ledger_file))
     archived = _archive_path(workspace, ledger_file, item.path, version, item.sha256)
     if not dry_run:
-        archived.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(item.path, archived)
+        write_atomically(archived, lambda copy: shutil.copy2(item.path, copy))
     file_id = store.store_file(
         ledger_file, item.sha256, str(archived.relative_to(workspace.root)), version
     )
@@ -397,12 +411,14 @@ def _free_name(target: Path) -> Path:
 def _quarantine(
     path: Path, problems: list[Problem], workspace: Workspace, dry_run: bool
 ) -> FileOutcome:
+    problems = capped(problems)
     if dry_run:
         return FileOutcome(path, "quarantined", problems=problems)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = _free_name(workspace.folder("quarantine") / f"{stamp}_{path.name}")
     report = target.with_name(target.name + ".错误报告.txt")
-    report.write_text(error_report_text(path.name, problems), encoding="utf-8-sig")
+    text = error_report_text(path.name, problems)
+    write_atomically(report, lambda part: part.write_text(text, encoding="utf-8-sig"))
     shutil.move(str(path), target)
     return FileOutcome(path, "quarantined", problems=problems, moved_to=target, report_path=report)
 
@@ -433,7 +449,7 @@ def error_report_text(file_name: str, problems: list[Problem]) -> str:
         .render(
             file_name=file_name,
             problems=rows,
-            errors=len(_errors(problems)),
+            errors=problem_count(problems),
             written_at=datetime.now().isoformat(timespec="seconds"),
         )
     )

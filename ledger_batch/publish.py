@@ -7,10 +7,13 @@ folder and renamed into place, so a killed run leaves the previous report readab
 from __future__ import annotations
 
 import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ledger_batch.errors import OutputError
 from ledger_batch.render_html import render_html
 from ledger_batch.render_xlsx import (
     RegisterLayout,
@@ -22,6 +25,19 @@ from ledger_batch.reports import Report
 from ledger_batch.workspace import Workspace
 
 STATEMENTS_FOLDER = {"zh": "个人考核通知单", "en": "statements"}
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]')
+MAX_NAME_BYTES = 180
+"""A file name's bytes (UTF-8) before its suffix: file systems allow 255 with the suffix."""
+
+
+def safe_file_stem(stem: str) -> str:
+    """A file name made from ledger data (工号 and 姓名) that stays inside its folder on Linux
+    and Windows: no path separators, characters Windows refuses or control characters, no
+    leading or trailing dots and spaces, and not too long."""
+    cleaned = _UNSAFE_IN_NAME.sub("_", stem).strip(" .")
+    while len(cleaned.encode()) > MAX_NAME_BYTES:
+        cleaned = cleaned[:-1]
+    return cleaned.rstrip(" .") or "_"
 
 
 @contextmanager
@@ -49,9 +65,25 @@ def _usual_file_mode() -> int:
 
 
 def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
-    """Run ``write`` on a temporary path and move the result onto ``target``."""
-    with atomic_path(target) as temporary:
-        write(temporary)
+    """Run ``write`` on a temporary path and move the result onto ``target``.
+
+    A disk that is full (or a file held open by Excel on Windows) is an OutputError naming
+    the file; whatever was at ``target`` before is left as it was.
+    """
+    reason = None
+    quiet, sys.unraisablehook = sys.unraisablehook, lambda _: None
+    try:
+        try:
+            with atomic_path(target) as temporary:
+                write(temporary)
+        except OSError as error:
+            reason = error.strerror or str(error)
+        # Leaving the except clause frees the writer's half-written zip; on a full disk its
+        # finaliser fails to close it again and would print a second, unhelpful traceback.
+    finally:
+        sys.unraisablehook = quiet
+    if reason is not None:
+        raise OutputError("cannot_write", path=str(target), reason=reason)
     return target
 
 
@@ -72,15 +104,18 @@ def report_html(workspace: Workspace, report: Report) -> str:
     return render_html(report, workspace.templates_dir, sign_off)
 
 
-def publish(workspace: Workspace, report: Report, folder: Path) -> list[Path]:
+def publish(
+    workspace: Workspace, report: Report, folder: Path, stem: str | None = None
+) -> list[Path]:
     """Write ``report`` as xlsx and HTML into ``folder``; returns the two paths."""
     layout = _layout_for(workspace, report)
     html = report_html(workspace, report)
+    stem = stem or safe_file_stem(report.file_stem)
     xlsx_path = write_atomically(
-        folder / f"{report.file_stem}.xlsx", lambda p: write_workbook(report, p, layout)
+        folder / f"{stem}.xlsx", lambda p: write_workbook(report, p, layout)
     )
     html_path = write_atomically(
-        folder / f"{report.file_stem}.html", lambda p: p.write_text(html, encoding="utf-8")
+        folder / f"{stem}.html", lambda p: p.write_text(html, encoding="utf-8")
     )
     return [xlsx_path, html_path]
 
@@ -96,6 +131,11 @@ def publish_statements(workspace: Workspace, reports: list[Report], year: int) -
         return []
     folder = report_folder(workspace, year) / STATEMENTS_FOLDER[reports[0].lang]
     paths: list[Path] = []
+    taken: set[str] = set()
     for report in reports:
-        paths += publish(workspace, report, folder)
+        stem = safe_file_stem(report.file_stem)
+        while stem.casefold() in taken:  # never one liaison's file written over another's
+            stem += "_"
+        taken.add(stem.casefold())
+        paths += publish(workspace, report, folder, stem)
     return paths

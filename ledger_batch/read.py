@@ -1,11 +1,11 @@
 """Stage 1, read: guard a dropped file, then read its sheets as text grids.
 
 Files are routed by their bytes, not their extension. Before a workbook reaches the
-Rust reader (fastexcel/calamine) its zip sizes and each sheet's used range are checked,
-because a calamine reader allocates the whole rectangle up to the last used cell and a
-single far-away cell can abort the process (READERS.md trap 8). Every cell is read as
-text (trap 1: type inference silently turns values into NaN); the normalise stage
-converts types and reports each cell it cannot read.
+Rust reader (fastexcel/calamine) its zip members and each sheet's used range are checked
+(sheet_layout.py measures them), because a calamine reader allocates the whole rectangle up
+to the last used cell and a single far-away cell can abort the process (READERS.md trap 8).
+Every cell is read as text (trap 1: type inference silently turns values into NaN); the
+normalise stage converts types and reports each cell it cannot read.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import shutil
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -26,13 +26,18 @@ import pandas as pd
 
 from ledger_batch.config import Limits
 from ledger_batch.errors import FileRejected, Problem
+from ledger_batch.sheet_layout import (
+    SheetLayout,
+    UnsafeWorkbook,
+    column_letter,
+    ods_layouts,
+    xls_layouts,
+    xlsx_layouts,
+)
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
-_ROW_TAG = re.compile(rb'<row [^>]*?r="(\d+)"')
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
-_CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
 
 
 @dataclass
@@ -43,6 +48,8 @@ class RawSheet:
     cells: pd.DataFrame
     column_numbers: list[int]
     """1-based Excel column number of each column of ``cells``."""
+    layout: SheetLayout | None = None
+    """Hidden rows, merged cells and formulas without values, where the file tells them."""
 
 
 @dataclass
@@ -52,23 +59,6 @@ class RawWorkbook:
     path: Path
     file_format: str
     sheets: list[RawSheet]
-
-
-def column_letter(number: int) -> str:
-    """Excel's letters for a 1-based column number: 1 → A, 28 → AB."""
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def column_number(letters: str) -> int:
-    """1-based column number of Excel letters: A → 1, AB → 28."""
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 def ignore_reason(path: Path) -> str | None:
@@ -133,69 +123,83 @@ def _ole_format(path: Path) -> str:
     raise rejection(path, "not_a_spreadsheet", detected="OLE (doc/ppt)")
 
 
-def guard_zip(path: Path, limits: Limits) -> list[Problem]:
-    """Problems that make an xlsx/ods unsafe to hand to a reader: bombs and huge ranges."""
-    name = path.name
-    problems: list[Problem] = []
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        total = sum(member.file_size for member in members)
-        if total > limits.max_unpacked_bytes:
-            detail = f"{total:,} > {limits.max_unpacked_bytes:,} bytes"
+def guard_workbook(path: Path, file_format: str, limits: Limits) -> dict[str, SheetLayout]:
+    """Check an xlsx/ods/xls before any reader sees it; its sheets' layouts by sheet name.
+
+    FileRejected for a zip bomb (declared or disguised), XML entity declarations, an
+    encrypted part, or a sheet whose used range is beyond the limits (READERS.md trap 8).
+    """
+    try:
+        if file_format == "xls":
+            layouts = xls_layouts(path)
+        else:
+            with zipfile.ZipFile(path) as archive:
+                problems = _zip_size_problems(archive, path.name, limits)
+                if problems:
+                    raise FileRejected(path.name, problems)
+                scan = xlsx_layouts if file_format == "xlsx" else ods_layouts
+                layouts = scan(path, archive)
+    except UnsafeWorkbook as unsafe:
+        raise rejection(path, unsafe.code, detail=unsafe.detail) from unsafe
+    except (zipfile.BadZipFile, OSError, EOFError, struct.error) as exc:
+        raise rejection(path, "corrupt", detail=str(exc)) from exc
+    problems = [p for layout in layouts if (p := _range_problem(layout, path.name, limits))]
+    if problems:
+        raise FileRejected(path.name, problems)
+    return {layout.name: layout for layout in layouts}
+
+
+def _zip_size_problems(archive: zipfile.ZipFile, name: str, limits: Limits) -> list[Problem]:
+    """A zip bomb by its declared sizes (sheet_layout checks that the sizes do not lie)."""
+    members = archive.infolist()
+    total = sum(member.file_size for member in members)
+    if total > limits.max_unpacked_bytes:
+        detail = f"{total:,} > {limits.max_unpacked_bytes:,} bytes"
+        return [Problem("too_large", file=name, params={"detail": detail})]
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 10_000_000 and ratio > limits.max_compression_ratio:
+            detail = f"{member.filename}: {ratio:.0f}:1"
             return [Problem("too_large", file=name, params={"detail": detail})]
-        for member in members:
-            ratio = member.file_size / max(member.compress_size, 1)
-            if member.file_size > 10_000_000 and ratio > limits.max_compression_ratio:
-                detail = f"{member.filename}: {ratio:.0f}:1"
-                return [Problem("too_large", file=name, params={"detail": detail})]
-        for member in members:
-            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
-                problems += _guard_sheet_range(archive, member, name, limits)
-    return problems
-
-
-def _guard_sheet_range(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limits: Limits
-) -> list[Problem]:
-    max_row, max_col = 0, 0
-    tail = b""
-    with archive.open(member) as stream:
-        while chunk := stream.read(4 << 20):
-            window = tail + chunk
-            for match in _DIMENSION.finditer(window):
-                max_col = max(max_col, column_number((match[3] or match[1]).decode()))
-                max_row = max(max_row, int(match[4] or match[2]))
-            rows = _ROW_TAG.findall(window)
-            if rows:
-                max_row = max(max_row, *(int(r) for r in rows[-1:]))
-            max_col = max(max_col, _widest_cell(window))
-            tail = window[-256:]
-    if max_col > limits.max_columns_per_sheet or max_row > limits.max_rows_per_sheet + 1000:
-        ref = f"{column_letter(max_col)}{max_row}"
-        detail = f"{member.filename}: {ref}"
-        return [Problem("sheet_too_large", file=name, params={"detail": detail})]
     return []
 
 
-def _widest_cell(window: bytes) -> int:
-    """Widest column among cell refs with 2+ letters (cheap: single letters are ≤ 26)."""
-    widest = 0
-    for letters in set(re.findall(rb'<c r="([A-Z]{2,})\d', window)):
-        widest = max(widest, column_number(letters.decode()))
-    return widest
+def _range_problem(layout: SheetLayout, name: str, limits: Limits) -> Problem | None:
+    """A sheet whose rectangle (A1 to its last used cell) a reader must not allocate."""
+    if (
+        layout.last_column <= limits.max_columns_per_sheet
+        and layout.last_row <= limits.max_rows_per_sheet + 1000
+        and layout.cells <= limits.max_cells_per_sheet
+    ):
+        return None
+    letter = column_letter(layout.last_column)
+    return Problem(
+        "sheet_too_large",
+        file=name,
+        sheet=layout.name,
+        row=layout.last_row,
+        column=letter,
+        params={"detail": f"{layout.name}!{letter}{layout.last_row}"},
+    )
 
 
-def read_workbook(path: Path, file_format: str) -> RawWorkbook:
-    """Read every sheet of an xlsx/xlsm/xls/ods, or the one sheet of a CSV, as text."""
+def read_workbook(path: Path, file_format: str, limits: Limits) -> RawWorkbook:
+    """Guard, then read every sheet of an xlsx/xlsm/xls/ods, or the one sheet of a CSV, as
+    text; FileRejected for what must not reach a reader."""
     if file_format == "csv":
-        return RawWorkbook(path, "csv", [read_csv_sheet(path)])
+        return RawWorkbook(path, "csv", [read_csv_sheet(path, limits)])
+    layouts = guard_workbook(path, file_format, limits)
     if path.suffix.lower() in _SUFFIXES[file_format]:
-        return RawWorkbook(path, file_format, _read_sheets(path, path))
-    # calamine picks its parser by the extension: read a copy named for what the bytes are.
-    with tempfile.TemporaryDirectory(prefix="ledger-batch-") as folder:
-        copy = Path(folder) / f"workbook.{file_format}"
-        shutil.copyfile(path, copy)
-        return RawWorkbook(path, file_format, _read_sheets(copy, path))
+        sheets = _read_sheets(path, path)
+    else:
+        # calamine picks its parser by the extension: read a copy named for what the bytes are.
+        with tempfile.TemporaryDirectory(prefix="ledger-batch-") as folder:
+            copy = Path(folder) / f"workbook.{file_format}"
+            shutil.copyfile(path, copy)
+            sheets = _read_sheets(copy, path)
+    for sheet in sheets:
+        sheet.layout = layouts.get(sheet.name)
+    return RawWorkbook(path, file_format, sheets)
 
 
 _SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
@@ -245,7 +249,7 @@ def _read_sheet(reader: fastexcel.ExcelReader, sheet_name: str) -> RawSheet:
     return RawSheet(sheet_name, cells, columns)
 
 
-def read_csv_sheet(path: Path) -> RawSheet:
+def read_csv_sheet(path: Path, limits: Limits) -> RawSheet:
     """A CSV as one sheet; UTF-8 (with or without BOM), else GBK/GB18030."""
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
@@ -256,8 +260,15 @@ def read_csv_sheet(path: Path) -> RawSheet:
             continue
     else:
         raise FileRejected(path.name, [Problem("csv_encoding", file=path.name)])
+    fields = text.count(",")  # at least this many cells: refused before parsing them all
+    if fields > limits.max_cells_per_sheet:
+        detail = f"{path.stem}: {fields:,} > {limits.max_cells_per_sheet:,} cells"
+        raise rejection(path, "sheet_too_large", detail=detail)
     rows = list(csv.reader(io.StringIO(text, newline="")))
     width = max((len(row) for row in rows), default=0)
+    problem = _range_problem(SheetLayout(path.stem, len(rows), width), path.name, limits)
+    if problem is not None:
+        raise FileRejected(path.name, [problem])
     padded = [
         [cell if cell != "" else None for cell in row] + [None] * (width - len(row)) for row in rows
     ]

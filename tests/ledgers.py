@@ -89,6 +89,18 @@ def write_workbook(
     return path
 
 
+def keep_formulas_as_text(path: Path) -> Path:
+    """Type every ``=…`` cell as text, as Excel does for '=… (openpyxl writes them as formulas)."""
+    workbook = openpyxl.load_workbook(path)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    workbook.save(path)
+    return path
+
+
 def soffice_convert(source: Path, target_suffix: str, target_dir: Path) -> Path:
     """Re-save ``source`` through LibreOffice as ``xlsx``, ``ods`` or ``xls``."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")

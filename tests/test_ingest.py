@@ -549,7 +549,8 @@ def test_a_sheet_reaching_xfd1048576_is_rejected_before_reading(rostered, stored
 
     assert done.returncode == 1, done.stderr
     report = error_reports(rostered)["2025-03.xlsx"]
-    assert "问题：工作表范围过大（xl/worksheets/sheet1.xml: XFD1048576）" in report
+    assert "问题：工作表范围过大（信息报送!XFD1048576）" in report
+    assert "单元格 cell: 信息报送!XFD1048576" in report
     assert "Fix: delete stray far-away cells (e.g. XFD1048576) and save again" in report
     assert stored("SELECT COUNT(*) FROM files WHERE kind = 'month'") == [(0,)]
 

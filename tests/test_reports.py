@@ -47,7 +47,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from ledger_batch.cli import cli
 from ledger_batch.workspace import Workspace
-from tests.ledgers import item, person, write_workbook
+from tests.ledgers import item, keep_formulas_as_text, person, write_workbook
 
 YEAR = 2025
 LIAISONS = {
@@ -232,13 +232,7 @@ def excel_escaped(text: str) -> str:
 
 def _keep_as_text(path: Path) -> None:
     """Cells typed as text in Excel ('=…), which openpyxl would otherwise store as formulas."""
-    workbook = openpyxl.load_workbook(path)
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-    workbook.save(path)
+    keep_formulas_as_text(path)
 
 
 # --- the workspace and its reports ------------------------------------------------------
