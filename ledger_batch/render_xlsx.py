@@ -130,9 +130,15 @@ def apply_register_layout(report: Report, layout: RegisterLayout) -> None:
 
 
 def safe_text(value: str) -> str:
-    """Text as it may be stored in a cell: no control characters, within Excel's limit."""
+    """Text as it may be stored in a cell: no control characters, within Excel's limit.
+
+    Excel counts the limit in UTF-16 units, so a character outside the BMP (𠮷) counts twice.
+    """
     cleaned = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    return cleaned[:EXCEL_TEXT_LIMIT]
+    units = cleaned.encode("utf-16-le")
+    if len(units) <= 2 * EXCEL_TEXT_LIMIT:
+        return cleaned
+    return units[: 2 * EXCEL_TEXT_LIMIT].decode("utf-16-le", errors="ignore")
 
 
 def put(cell: Cell, value: object, kind: str = "text", style: str | None = None) -> None:

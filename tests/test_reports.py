@@ -1085,3 +1085,14 @@ def test_english_pages_have_english_headings(en: Outputs) -> None:
     statement = Page(en.statement("0123"))
     assert statement.text_in("h1") == [f"{COMPANY} Personal assessment statement"]
     assert statement.headings == ["Result", "Deductions and adjustments", "Your items"]
+
+
+def test_cell_text_is_cut_at_excels_limit_counted_in_utf16_units() -> None:
+    from ledger_batch.render_xlsx import EXCEL_TEXT_LIMIT, safe_text
+
+    rare = "𠮷" * 20_000  # 40,000 UTF-16 units: over the limit although only 20,000 characters
+    cut = safe_text(rare)
+    assert len(cut.encode("utf-16-le")) <= 2 * EXCEL_TEXT_LIMIT
+    assert cut == "𠮷" * (EXCEL_TEXT_LIMIT // 2)  # never half a character
+    assert safe_text("a\x01b") == "a\ufffdb"
+    assert safe_text("短文本") == "短文本"
