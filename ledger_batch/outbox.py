@@ -86,13 +86,6 @@ class Outbox:
         found = self._select("key = ?", (key,))
         return found[0] if found else None
 
-    def keys_like(self, prefix: str) -> list[str]:
-        """Keys starting with ``prefix`` (for a suggestion when a key is mistyped)."""
-        rows = self.connection.execute(
-            "SELECT key FROM outbox WHERE key LIKE ? ORDER BY seq", (prefix + "%",)
-        ).fetchall()
-        return [row[0] for row in rows]
-
     def history(
         self, period: str, report: str, lang: str, recipient_id: str
     ) -> list[OutboxMessage]:

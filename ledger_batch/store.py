@@ -323,11 +323,6 @@ class Store:
         )
         return typed_frame(frame, ledger)
 
-    def roster_versions(self) -> pd.DataFrame:
-        """Every roster in force from its month on: rows plus ``effective_period``."""
-        frame = self.load("roster")
-        return frame.rename(columns={"period": "effective_period"})
-
     def roster_for(self, period: str) -> pd.DataFrame | None:
         """The roster in force in ``period`` (the newest one from its month on), or None."""
         row = self.connection.execute(
