@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from hashlib import blake2b
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ledger_batch.errors import Problem, capped
 from ledger_batch.fields import Field, Ledger, ledger_for_sheet, simplify_header
@@ -55,11 +58,34 @@ def structured_text(value: str) -> str:
     return _ALL_SPACE.sub("", unicodedata.normalize("NFKC", value))
 
 
-def content_key(content: object) -> str | None:
-    """An item's content as compared for possible duplicates: NFKC, no spaces of any kind."""
-    if not isinstance(content, str):
-        return None
-    return _ALL_SPACE.sub("", unicodedata.normalize("NFKC", content))
+_SPACE_CHARACTERS = "".join(
+    [*(chr(c) for c in range(0x3001) if chr(c).isspace()), "\u200b\u200c\u200d\u2060\ufeff"]
+)
+"""What ``_ALL_SPACE`` removes (Python's ``\\s`` and the zero-width characters), spelled out
+for Arrow's regular expressions, whose ``\\s`` is ASCII only."""
+_ARROW_SPACES = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE_CHARACTERS) + "]+"
+_ARROW_CONTROL = r"[\x{0}-\x{8}\x{b}\x{c}\x{e}-\x{1f}\x{7f}-\x{9f}]"
+"""``_CONTROL`` for Arrow."""
+
+
+def content_hash_column(records: pd.DataFrame) -> list[int | None]:
+    """The ``content_hash`` of each submission: worked out while normalising, else now."""
+    if "content_hash" in records:
+        return records["content_hash"].tolist()
+    return content_hashes(records["content"])
+
+
+def content_hashes(contents: Iterable[object]) -> list[int | None]:
+    """Each item's content as compared for possible duplicates (NFKC, no spaces of any kind),
+    as a signed 64-bit digest the store indexes; None where there is no text."""
+    texts = pa.array([c if isinstance(c, str) else None for c in contents], type=pa.string())
+    keys = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKC"), _ARROW_SPACES, "")
+    return [
+        None
+        if key is None
+        else int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+        for key in keys.to_pylist()
+    ]
 
 
 def parse_date_text(text: str) -> date | None:
@@ -215,16 +241,18 @@ def normalise_sheet(sheet: RawSheet, ledger: Ledger, max_rows: int) -> SheetReco
     for spec in ledger.fields:
         if spec.name not in records:
             records[spec.name] = pd.Series([None] * len(records), dtype=object)
+    if ledger.name == "submissions":
+        records["content_hash"] = pd.Series(content_hashes(records["content"]), dtype=object)
     return SheetRecords(ledger, sheet.name, records, columns, structure.without_explained(problems))
 
 
 def _has_content(body: pd.DataFrame) -> pd.Series:
     """Rows with at least one cell that is not blank or spaces."""
-    filled = pd.Series(False, index=body.index)
+    filled = np.zeros(len(body), dtype=bool)
     for position in body.columns:
-        column = body[position]
-        filled |= column.notna() & (column.str.strip(_EDGE_SPACE).str.len() > 0)
-    return filled
+        trimmed = pc.utf8_trim(_arrow_text(body[position]), _EDGE_SPACE)
+        filled |= pc.fill_null(pc.not_equal(trimmed, ""), False).to_numpy(zero_copy_only=False)
+    return pd.Series(filled, index=body.index)
 
 
 def _ignored_columns(sheet: RawSheet, header_row: int, mapping: dict[str, int]) -> list[Problem]:
@@ -251,42 +279,64 @@ def _convert_column(
 ) -> tuple[np.ndarray, list[Problem]]:
     """Typed values (None for blank or unreadable) and a Problem per unreadable/missing cell.
 
-    Each distinct text is converted once; ledgers repeat names, dates and choices a lot.
+    The column is dictionary-encoded and each distinct text converted once (ledgers repeat
+    names, dates and choices a lot); free text is only trimmed, in Arrow.
     """
-    blank = (column.isna() | (column.str.strip(_EDGE_SPACE) == "")).to_numpy()
-    present = column[~blank]
-    convert = _converter(spec)
-    mapping = {text: convert(text) for text in present.unique()}
-    unreadable = {
-        text
-        for text, value in mapping.items()
-        if value is _INVALID
-        or (
-            spec.kind == "text"
-            and len(text) > EXCEL_TEXT_LIMIT // 2
-            and excel_length(text) > EXCEL_TEXT_LIMIT
-        )
-    }
-    values = np.full(len(column), None, dtype=object)
-    converted = present.map(mapping).to_numpy(dtype=object, copy=True)
-    converted[present.isin(unreadable).to_numpy() | (converted == "")] = None
-    values[~blank] = converted
+    texts = _arrow_text(column)
+    trimmed = pc.utf8_trim(texts, _EDGE_SPACE)
+    blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+    if spec.kind == "text":
+        values = trimmed.to_numpy(zero_copy_only=False).astype(object)
+        long = pc.fill_null(pc.greater(pc.utf8_length(texts), EXCEL_TEXT_LIMIT // 2), False)
+        unreadable = long.to_numpy(zero_copy_only=False).copy()
+        for position in np.flatnonzero(unreadable):
+            unreadable[position] = excel_length(texts[int(position)].as_py()) > EXCEL_TEXT_LIMIT
+    elif spec.kind in ("id", "name"):  # mostly distinct (item numbers): all in Arrow
+        squeezed = pc.utf8_normalize(texts, "NFKC") if spec.kind == "id" else texts
+        squeezed = pc.replace_substring_regex(squeezed, _ARROW_SPACES, "")
+        values = squeezed.to_numpy(zero_copy_only=False).astype(object)
+        control = pc.match_substring_regex(squeezed, _ARROW_CONTROL)
+        unreadable = pc.fill_null(control, False).to_numpy(zero_copy_only=False).copy()
+    else:
+        encoded = pc.dictionary_encode(texts)
+        convert = _converter(spec)
+        distinct = [convert(text) for text in encoded.dictionary.to_pylist()]
+        invalid = np.array([value is _INVALID for value in distinct] + [False], dtype=bool)
+        converted = np.array([*distinct, None], dtype=object)
+        codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+        values, unreadable = converted[codes], invalid[codes]
+    unreadable &= ~blank
+    values[blank | unreadable] = None
+    values[values == ""] = None
+    index = column.index.to_numpy()
     problems = [
-        _cell_problem(spec, sheet_name, int(index) + 1, label, str(text))
-        for index, text in present[present.isin(unreadable)].items()
+        _cell_problem(spec, sheet_name, int(index[position]) + 1, label, texts[position].as_py())
+        for position in np.flatnonzero(unreadable).tolist()
     ]
     if spec.required:
         problems += [
             Problem(
                 "required_blank",
                 sheet=sheet_name,
-                row=int(index) + 1,
+                row=int(row) + 1,
                 column=label,
                 params={"header": spec.header_zh},
             )
-            for index in column.index[blank]
+            for row in index[blank]
         ]
     return values, problems
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    """The column as one Arrow string array (zero-copy for the reader's Arrow-backed text)."""
+    array = pa.array(column.array) if len(column) else pa.array([], pa.string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = pa.array(
+            [v if isinstance(v, str) else None for v in column.tolist()], type=pa.string()
+        )
+    return array
 
 
 def _cell_problem(spec: Field, sheet_name: str, row: int, label: str, text: str) -> Problem:

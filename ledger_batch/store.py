@@ -21,20 +21,24 @@ from pathlib import Path
 import pandas as pd
 
 from ledger_batch.fields import LEDGERS, MONTH_LEDGERS, Ledger, ledger_named
-from ledger_batch.normalise import LedgerFile, content_key
+from ledger_batch.normalise import LedgerFile, content_hash_column, content_hashes
 
 SCHEMA_VERSION = 1
 SOURCE_COLUMNS = ("file_id", "period", "source_sheet", "source_row")
 
 
-DERIVED_COLUMNS = {"submissions": ("content_key",)}
-"""Columns the store derives from the registry's fields: ``content_key`` is the item's content
-as compared for duplicates (NFKC, no spaces), indexed with the person."""
+DERIVED_COLUMNS = {"submissions": ("content_hash",)}
+"""Columns the store derives from the registry's fields: ``content_hash`` is a 64-bit digest
+of the item's content as compared for duplicates (NFKC, no spaces), indexed with the person.
+A digest rather than the text keeps that index small: inserting a year's items into an
+index of long Chinese texts cost more than all the other columns together."""
 
 
 def _ledger_table_sql(ledger: Ledger) -> str:
-    names = [*ledger.field_names, *DERIVED_COLUMNS.get(ledger.name, ())]
-    columns = ", ".join(f"{name} TEXT" for name in names)
+    columns = ", ".join(
+        [f"{name} TEXT" for name in ledger.field_names]
+        + [f"{name} INTEGER" for name in DERIVED_COLUMNS.get(ledger.name, ())]
+    )
     return (
         f"CREATE TABLE IF NOT EXISTS {ledger.name} (file_id INTEGER NOT NULL REFERENCES files, "
         f"period TEXT NOT NULL, source_sheet TEXT NOT NULL, source_row INTEGER NOT NULL, "
@@ -45,8 +49,9 @@ def _ledger_table_sql(ledger: Ledger) -> str:
 
 ITEM_INDEXES = """
     CREATE INDEX IF NOT EXISTS submissions_by_item ON submissions(item_id);
-    CREATE INDEX IF NOT EXISTS submissions_by_content ON submissions(employee_id, content_key);
-    CREATE TEMP TABLE IF NOT EXISTS lookup_keys (first TEXT, second TEXT);
+    DROP INDEX IF EXISTS submissions_by_content;
+    CREATE INDEX IF NOT EXISTS submissions_by_content_hash
+        ON submissions(employee_id, content_hash);
 """
 
 
@@ -123,7 +128,7 @@ def _sql_column(values: list[object], kind: str) -> list[object]:
         return [v.isoformat() if isinstance(v, date) else None for v in values]
     if kind == "number":
         return [str(v) if isinstance(v, Decimal) else None for v in values]
-    return [v if isinstance(v, str) else None for v in values]
+    return values  # text: normalise and validate leave only str or None
 
 
 class Store:
@@ -131,27 +136,29 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._rosters: dict[str, pd.DataFrame] = {}
         self.connection = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.connection.execute("PRAGMA foreign_keys = ON")
         self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.executescript(SCHEMA)
-        self._add_content_keys()
+        self._add_content_hashes()
         self.connection.executescript(ITEM_INDEXES)
         self.connection.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
 
-    def _add_content_keys(self) -> None:
-        """Stores made before ``content_key`` existed get the column, filled in."""
+    def _add_content_hashes(self) -> None:
+        """Stores made before ``content_hash`` existed get the column, filled in."""
         columns = {row[1] for row in self.connection.execute("PRAGMA table_info(submissions)")}
-        if "content_key" in columns:
+        if "content_hash" in columns:
             return
         with self.transaction() as db:
-            db.execute("ALTER TABLE submissions ADD COLUMN content_key TEXT")
+            db.execute("ALTER TABLE submissions ADD COLUMN content_hash INTEGER")
             rows = db.execute("SELECT rowid, content FROM submissions").fetchall()
+            hashes = content_hashes([content for _, content in rows])
             db.executemany(
-                "UPDATE submissions SET content_key = ? WHERE rowid = ?",
-                [(content_key(content), rowid) for rowid, content in rows],
+                "UPDATE submissions SET content_hash = ? WHERE rowid = ?",
+                [(digest, rowid) for digest, (rowid, _) in zip(hashes, rows, strict=True)],
             )
 
     def close(self) -> None:
@@ -193,6 +200,8 @@ class Store:
     ) -> int:
         """Insert a validated file and make it the one in force; returns its file_id."""
         ledgers = self._replaced_ledgers(ledger_file)
+        if "roster" in ledgers:
+            self._rosters.clear()
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO files (sha256, original_name, archived_as, kind, period, version, "
@@ -255,8 +264,8 @@ class Store:
             *(_sql_column(records[spec.name].tolist(), spec.kind) for spec in ledger.fields),
         ]
         if ledger.name == "submissions":
-            columns.append("content_key")
-            field_values.append([content_key(c) for c in records["content"]])
+            columns.append("content_hash")
+            field_values.append(content_hash_column(records))
         placeholders = ", ".join("?" * len(columns))
         rows = zip(*field_values, strict=True)
         db.executemany(
@@ -331,31 +340,20 @@ class Store:
         ).fetchone()
         if row[0] is None:
             return None
-        return self.load("roster", [row[0]])
-
-    def _lookup(
-        self, sql: str, keys: list[tuple[str, str]], params: tuple[object, ...]
-    ) -> list[tuple[object, ...]]:
-        """Run ``sql`` joined to ``lookup_keys`` filled with ``keys`` (a temporary table).
-
-        The keys live only inside a transaction that is rolled back: nothing is written.
-        """
-        self.connection.execute("BEGIN")
-        try:
-            self.connection.executemany("INSERT INTO lookup_keys VALUES (?, ?)", keys)
-            return self.connection.execute(sql, params).fetchall()
-        finally:
-            self.connection.execute("ROLLBACK")
+        if row[0] not in self._rosters:  # every month of a drop asks for the same roster
+            self._rosters[row[0]] = self.load("roster", [row[0]])
+        return self._rosters[row[0]].copy()
 
     def items_by_id(self, item_ids: set[str], excluding_period: str) -> pd.DataFrame:
         """In-force items with these numbers, outside ``excluding_period``."""
         sql = (
             "SELECT t.item_id, t.period, t.employee_id, t.name, t.date, t.content, t.truthful "
-            "FROM lookup_keys k CROSS JOIN submissions t ON t.item_id = k.first "
+            "FROM json_each(?) k CROSS JOIN submissions t ON t.item_id = k.value "
             "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
             "AND a.period = t.period WHERE t.period != ?"
         )
-        rows = self._lookup(sql, [(item_id, "") for item_id in item_ids], (excluding_period,))
+        keys = json.dumps(sorted(item_ids), ensure_ascii=False)
+        rows = self.connection.execute(sql, (keys, excluding_period)).fetchall()
         frame = pd.DataFrame(rows, columns=ITEM_COLUMNS, dtype=object)
         frame["date"] = [date.fromisoformat(str(d)) if d else None for d in frame["date"]]
         return frame
@@ -371,18 +369,20 @@ class Store:
         return {str(item_id): str(period) for item_id, period in rows}
 
     def duplicate_items(
-        self, keys: set[tuple[str, str]], excluding_period: str
-    ) -> dict[tuple[str, str], str]:
-        """(工号, content key) → the number of an in-force item with that content elsewhere."""
+        self, keys: set[tuple[str, int]], excluding_period: str
+    ) -> dict[tuple[str, int], str]:
+        """(工号, content hash) → the number of an in-force item with that content elsewhere."""
         sql = (
-            "SELECT t.employee_id, t.content_key, MIN(t.item_id) FROM lookup_keys k CROSS "
-            "JOIN submissions t ON t.employee_id = k.first AND t.content_key = k.second "
+            "SELECT t.employee_id, t.content_hash, MIN(t.item_id) FROM json_each(?) k CROSS "
+            "JOIN submissions t ON t.employee_id = json_extract(k.value, '$[0]') "
+            "AND t.content_hash = json_extract(k.value, '$[1]') "
             "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
             "AND a.period = t.period WHERE t.period != ? "
-            "GROUP BY t.employee_id, t.content_key"
+            "GROUP BY t.employee_id, t.content_hash"
         )
-        rows = self._lookup(sql, sorted(keys), (excluding_period,))
-        return {(str(e), str(k)): str(i) for e, k, i in rows}
+        pairs = json.dumps(sorted(keys), ensure_ascii=False)
+        rows = self.connection.execute(sql, (pairs, excluding_period)).fetchall()
+        return {(str(e), int(k)): str(i) for e, k, i in rows}
 
     def events(self) -> list[Event]:
         """The audit trail, oldest first."""
@@ -434,8 +434,8 @@ class StoredItems:
         """Items with these numbers (``ITEM_COLUMNS``)."""
         return self.store.items_by_id(item_ids, self.excluding_period)
 
-    def duplicates(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(工号, content key) → an item number with the same content."""
+    def duplicates(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """(工号, content hash) → an item number with the same content."""
         return self.store.duplicate_items(keys, self.excluding_period)
 
     def with_prefix(self, prefix: str) -> dict[str, str]:

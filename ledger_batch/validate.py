@@ -13,12 +13,13 @@ from datetime import date
 from functools import partial
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from ledger_batch.config import Rules, Seat
 from ledger_batch.errors import Problem
 from ledger_batch.fields import NO, STAGES
-from ledger_batch.normalise import LedgerFile, SheetRecords, content_key
+from ledger_batch.normalise import LedgerFile, SheetRecords, content_hash_column
 from ledger_batch.periods import month_end, month_start, split_period
 
 DATE_FIELD = {
@@ -39,8 +40,8 @@ class KnownItems(Protocol):
         """Items with these numbers: item_id, period, employee_id, name, date, content, truthful."""
         ...
 
-    def duplicates(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(工号, content key) → the number of an item with the same content."""
+    def duplicates(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """(工号, content hash) → the number of an item with the same content."""
         ...
 
     def with_prefix(self, prefix: str) -> dict[str, str]:
@@ -170,29 +171,49 @@ def _resolve_people(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
         if isinstance(name, str):  # a blank roster name is an error of its own
             by_name.setdefault(name_key(name), []).append(employee_id)
     records = sheet.records
+    names = records["name"].to_numpy(dtype=object)
+    ids = records["employee_id"].to_numpy(dtype=object)
+    # People repeat down a sheet: resolve each distinct (name, 工号) pair once.
+    name_codes = pd.factorize(names, use_na_sentinel=False)[0]
+    id_codes = pd.factorize(ids, use_na_sentinel=False)[0]
+    pair_codes, pair_count = _pair_codes(name_codes, id_codes)
+    first_rows = np.zeros(pair_count, dtype=np.int64)
+    first_rows[pair_codes[::-1]] = np.arange(len(pair_codes))[::-1]
+    resolutions = [_resolve_one(names[r], ids[r], by_id, by_name) for r in first_rows]
+    found_ids = np.array([found for found, _ in resolutions], dtype=object)
+    found_names = np.array(
+        [
+            by_id.get(found, names[row]) if found else names[row]
+            for (found, _), row in zip(resolutions, first_rows, strict=True)
+        ],
+        dtype=object,
+    )
     problems: list[Problem] = []
-    resolved_ids, resolved_names = [], []
-    for row, name, employee_id in zip(
-        records["source_row"], records["name"], records["employee_id"], strict=True
-    ):
-        found, problem = _resolve_one(name, employee_id, by_id, by_name)
-        if problem is not None:
-            column = sheet.columns.get("employee_id" if employee_id else "name", "")
-            problems.append(
-                Problem(
-                    problem[0],
-                    sheet=sheet.sheet_name,
-                    row=int(row),
-                    column=column,
-                    value=employee_id or name or "",
-                    params=problem[1],
-                )
+    has_problem = np.array([problem is not None for _, problem in resolutions], dtype=bool)
+    source_rows = records["source_row"].to_numpy()
+    for position in np.flatnonzero(has_problem[pair_codes]).tolist():
+        code, params = resolutions[pair_codes[position]][1] or ("", {})
+        employee_id, name = ids[position], names[position]
+        problems.append(
+            Problem(
+                code,
+                sheet=sheet.sheet_name,
+                row=int(source_rows[position]),
+                column=sheet.columns.get("employee_id" if employee_id else "name", ""),
+                value=employee_id or name or "",
+                params=params,
             )
-        resolved_ids.append(found)
-        resolved_names.append(by_id.get(found, name) if found else name)
-    records["employee_id"] = pd.Series(resolved_ids, index=records.index, dtype=object)
-    records["name"] = pd.Series(resolved_names, index=records.index, dtype=object)
+        )
+    records["employee_id"] = pd.Series(found_ids[pair_codes], index=records.index, dtype=object)
+    records["name"] = pd.Series(found_names[pair_codes], index=records.index, dtype=object)
     return problems
+
+
+def _pair_codes(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, int]:
+    """One code per distinct (first, second) pair of two code arrays, and how many there are."""
+    combined = first.astype(np.int64) * (int(second.max(initial=0)) + 1) + second
+    codes, uniques = pd.factorize(combined)
+    return codes, len(uniques)
 
 
 def _resolve_one(
@@ -246,35 +267,40 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
     other_months = dict(zip(found["item_id"], found["period"], strict=True))
     other_months |= known.with_prefix(f"{year:04d}{month:02d}-")
     problems: list[Problem] = []
-    first_row: dict[str, int] = {}
-    for row, item_id in zip(records["source_row"], records["item_id"], strict=True):
-        if item_id is None:
-            continue
-        column = sheet.columns["item_id"]
-        if item_id in first_row:
-            problems.append(
-                Problem(
-                    "duplicate_item_id",
-                    sheet=sheet.sheet_name,
-                    row=int(row),
-                    column=column,
-                    value=item_id,
-                    params={"item_id": item_id, "other_row": first_row[item_id]},
-                )
+    ids = records["item_id"]
+    numbered = ids.notna()
+    repeated = numbered & ids.duplicated(keep="first")
+    first_row = dict(
+        zip(ids[numbered & ~repeated], records["source_row"][numbered & ~repeated], strict=True)
+    )
+    elsewhere = numbered & ~repeated & ids.isin(list(other_months))
+    column = sheet.columns.get("item_id", "")
+    for row, item_id in zip(records["source_row"][repeated], ids[repeated], strict=True):
+        problems.append(
+            Problem(
+                "duplicate_item_id",
+                sheet=sheet.sheet_name,
+                row=int(row),
+                column=column,
+                value=item_id,
+                params={"item_id": item_id, "other_row": int(first_row[item_id])},
             )
-        elif item_id in other_months:
-            problems.append(
-                Problem(
-                    "item_id_in_other_month",
-                    sheet=sheet.sheet_name,
-                    row=int(row),
-                    column=column,
-                    value=item_id,
-                    params={"item_id": item_id, "other_period": other_months[item_id]},
-                )
+        )
+    for row, item_id in zip(records["source_row"][elsewhere], ids[elsewhere], strict=True):
+        problems.append(
+            Problem(
+                "item_id_in_other_month",
+                sheet=sheet.sheet_name,
+                row=int(row),
+                column=column,
+                value=item_id,
+                params={"item_id": item_id, "other_period": other_months[item_id]},
             )
-        first_row.setdefault(item_id, int(row))
+        )
+    problems.sort(key=lambda p: p.row or 0)
     taken = set(first_row) | set(other_months)
+    if numbered.all():
+        return problems
     counter = 0
     assigned = []
     for item_id in records["item_id"]:
@@ -336,7 +362,7 @@ def _inspection_problems(sheet: SheetRecords) -> list[Problem]:
 def _duplicate_item_warnings(sheet: SheetRecords, known: KnownItems) -> list[Problem]:
     """A warning for each item whose content its author already reported (here or before)."""
     records = sheet.records
-    keys = [content_key(c) for c in records["content"]]
+    keys = content_hash_column(records)
     people = list(records["employee_id"])
     seen = known.duplicates({(e, k) for e, k in zip(people, keys, strict=True) if e and k})
     warnings = []
@@ -380,6 +406,7 @@ def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[P
     if submissions is not None and not submissions.empty:
         here = submissions.assign(period=ledger_file.period)[ITEM_INDEX_COLUMNS]
         items = pd.concat([items, here], ignore_index=True) if not items.empty else here
+    items = items[items["item_id"].isin(list(named))].drop_duplicates("item_id", keep="last")
     index = {row.item_id: row for row in items.itertuples()}
     problems: list[Problem] = []
     if tracking is not None and not tracking.records.empty:
