@@ -178,6 +178,11 @@ class Limits(_Frozen):
         description="How long a run waits for another run to finish with the workspace "
         "before it gives up.",
     )
+    workers: NonNegativeInt = Field(
+        0,
+        description="Processes that read dropped files side by side (0: one per CPU core, "
+        "at most 4; 1: one file after another).",
+    )
     settle_seconds: Annotated[float, Field(ge=0)] = Field(
         2.0,
         description="A file changed less than this many seconds ago is checked for "

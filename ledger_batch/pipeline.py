@@ -2,26 +2,36 @@
 
 Each file is accepted whole or rejected whole (SPEC §4). Accepted originals go to
 ``archive/``; rejected ones to ``quarantine/`` with an error report beside them. Files of
-one run are processed rosters first, then months in calendar order, whatever order they
-arrived in.
+one run are processed in calendar order, a month's roster before its ledgers, whatever
+order they arrived in; several files are read side by side in worker processes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import heapq
+import multiprocessing
+import os
 import shutil
+import signal
 import sqlite3
+import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
+from ledger_batch.config import Settings
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.normalise import LedgerFile, normalise_workbook
-from ledger_batch.periods import assessment_year_of
+from ledger_batch.periods import assessment_year_of, month_in_name
 from ledger_batch.publish import write_atomically
 from ledger_batch.read import (
     SPREADSHEET_SUFFIXES,
@@ -109,12 +119,11 @@ def ingest(
         FileOutcome(p, "skipped", problems=[Problem("still_copying", "note", file=p.name)])
         for p in still_copying
     ]
-    parsed = []
-    for path in settled:
-        parsed.append(_parse(path, workspace))
-        step()
-    with _store_for(workspace, dry_run) as store:
-        for item in sorted(parsed, key=_processing_order):
+    with (
+        _parsed_in_order(settled, workspace.settings, step) as parsed,
+        _store_for(workspace, dry_run) as store,
+    ):
+        for item in parsed:
             try:
                 outcomes.append(_ingest_one(item, workspace, store, dry_run, reason))
             except sqlite3.OperationalError as error:  # the file's transaction rolled back
@@ -172,9 +181,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_ledger_file(path: Path, workspace: Workspace) -> LedgerFile:
+def read_ledger_file(path: Path, settings: Settings) -> LedgerFile:
     """Guard, read and normalise one file; FileRejected for file-level problems."""
-    limits = workspace.settings.limits
+    limits = settings.limits
     if path.suffix.lower() not in SPREADSHEET_SUFFIXES and path.suffix:
         with path.open("rb") as stream:
             head = stream.read(8)
@@ -186,15 +195,13 @@ def read_ledger_file(path: Path, workspace: Workspace) -> LedgerFile:
         head = stream.read(4096)
     file_format = detect_format(path, head)
     raw = read_workbook(path, file_format, limits)
-    return normalise_workbook(
-        raw, workspace.settings.rules.year_start_month, limits.max_rows_per_sheet
-    )
+    return normalise_workbook(raw, settings.rules.year_start_month, limits.max_rows_per_sheet)
 
 
-def _parse(path: Path, workspace: Workspace) -> _Parsed:
+def _parse(path: Path, settings: Settings) -> _Parsed:
     try:
         sha = _sha256(path)
-        ledger_file = read_ledger_file(path, workspace)
+        ledger_file = read_ledger_file(path, settings)
     except FileRejected as rejected:
         return _Parsed(path, "", None, rejected.problems)
     except OSError as exc:
@@ -204,11 +211,95 @@ def _parse(path: Path, workspace: Workspace) -> _Parsed:
     return _Parsed(path, sha, ledger_file, list(ledger_file.problems))
 
 
-def _processing_order(item: _Parsed) -> tuple[int, str, str]:
+def _processing_order(item: _Parsed) -> tuple[int, str, int, str]:
+    """Months in calendar order, a month's roster before its ledgers; unreadable files last."""
     ledger_file = item.ledger_file
     if ledger_file is None:
-        return (2, "", item.path.name)
-    return (0 if ledger_file.kind == "roster" else 1, ledger_file.period, item.path.name)
+        return (1, "", 0, item.path.name)
+    rank = 0 if ledger_file.kind == "roster" else 1
+    return (0, ledger_file.period, rank, item.path.name)
+
+
+def _earliest_order(path: Path) -> tuple[int, str, int, str]:
+    """A lower bound of the file's ``_processing_order``, from its name alone.
+
+    A month named in the file name is its period whatever the file holds; a name without a
+    month may still turn out to be a roster or a file without a period, so it bounds nothing.
+    """
+    return (0, month_in_name(path.name) or "", 0, "")
+
+
+@contextmanager
+def _parsed_in_order(
+    paths: list[Path], settings: Settings, step: Callable[[], None]
+) -> Iterator[Iterator[_Parsed]]:
+    """The files read and normalised, handed over in processing order.
+
+    Reading is the costly, independent part of a file's way in, so several worker processes
+    read side by side (``limits.workers``) while this process validates and stores in order:
+    a file is handed over as soon as no file still being read could come before it.
+    """
+    ordered = sorted(paths, key=_earliest_order)
+    workers = worker_count(settings.limits.workers, len(ordered))
+    if workers <= 1:
+        yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_setup)
+    try:
+        window = deque(pool.submit(_parse, path, settings) for path in ordered[: workers * 2])
+        waiting = iter(ordered[workers * 2 :])
+
+        def results() -> Iterator[_Parsed]:
+            while window:
+                item = window.popleft().result()
+                if (path := next(waiting, None)) is not None:
+                    window.append(pool.submit(_parse, path, settings))
+                yield item
+
+        yield _in_order(ordered, results(), step)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_order(
+    ordered: list[Path], results: Iterator[_Parsed], step: Callable[[], None]
+) -> Iterator[_Parsed]:
+    """``results`` (one per path of ``ordered``, in that order) re-sorted by processing order."""
+    bounds = [_earliest_order(path) for path in ordered]
+    held: list[tuple[tuple[int, str, int, str], int, _Parsed]] = []
+    for position, item in enumerate(results):
+        step()
+        heapq.heappush(held, (_processing_order(item), position, item))
+        following = bounds[position + 1] if position + 1 < len(bounds) else None
+        while held and (following is None or held[0][0] <= following):
+            yield heapq.heappop(held)[2]
+
+
+def worker_count(configured: int, files: int) -> int:
+    """Processes to read ``files`` files with: ``configured``, or one per CPU (at most 4)."""
+    if configured:
+        return min(configured, files)
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(available or os.cpu_count() or 1, 4, files))
+
+
+def _pool_context() -> BaseContext:
+    """Fork where there is fork: the workers start with everything already imported."""
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:
+        return multiprocessing.get_context()
+
+
+def _worker_setup() -> None:
+    """A reading worker leaves Ctrl-C to the run that started it, and ends with it: it holds
+    a copy of the workspace lock, which must not outlive that run."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the run already ended
+            os._exit(1)
 
 
 def _errors(problems: list[Problem]) -> list[Problem]:

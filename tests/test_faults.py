@@ -297,7 +297,27 @@ def kill_at(root: Path, moment: Callable[[], bool]) -> bool:
     running = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
+    # The processes that read files side by side end with the run: they hold a copy of the
+    # workspace lock, and a reader left behind would keep the next run waiting.
+    deadline = time.monotonic() + 10
+    while processes_of(root) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert processes_of(root) == []
     return running
+
+
+def processes_of(root: Path) -> list[int]:
+    """Live processes whose command line names the workspace ``root``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if str(root).encode() in command.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def test_an_ingest_of_many_files_killed_at_any_moment_loses_nothing(drop, tmp_path):

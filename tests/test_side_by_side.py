@@ -1,0 +1,153 @@
+"""Files dropped together are read side by side in worker processes (``limits.workers``) and
+stored one after another in processing order. What the clerk gets must not depend on that:
+the same store, the same messages, a month's roster before its ledgers, and an older store's
+duplicate check still working after the store learned content digests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ledger_batch.cli import cli as ledger_batch_cli
+from ledger_batch.resources import data_dir
+from ledger_batch.workspace import Workspace
+from tests.conftest import roster_rows
+from tests.ledgers import item, person, write_workbook
+
+LEDGER_TABLES = ("submissions", "attendance", "violations", "adjustments", "roster")
+
+
+def with_workers(root: Path, workers: int) -> Workspace:
+    """A new workspace at ``root`` reading with ``workers`` processes."""
+    workspace, _ = Workspace.create(root)
+    workspace.config_path.write_text(
+        f"[limits]\nsettle_seconds = 0\nworkers = {workers}\n", encoding="utf-8"
+    )
+    return workspace
+
+
+def run(workspace: Workspace, *args: str):
+    return CliRunner().invoke(ledger_batch_cli, ["-w", str(workspace.root), *args])
+
+
+def table_rows(workspace: Workspace) -> dict[str, list[tuple]]:
+    """Every ledger row in force and every file record, without times and archive names."""
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        tables = {
+            name: sorted(
+                db.execute(
+                    f"SELECT t.* FROM {name} t JOIN files f ON f.file_id = t.file_id "
+                    "ORDER BY f.original_name, t.source_row"
+                ).fetchall(),
+                key=repr,
+            )
+            for name in LEDGER_TABLES
+        }
+        tables["files"] = db.execute(
+            "SELECT file_id, sha256, original_name, kind, period, version, ledgers FROM files "
+            "ORDER BY file_id"
+        ).fetchall()
+        tables["active_sheets"] = sorted(db.execute("SELECT * FROM active_sheets"))
+    return tables
+
+
+def test_a_year_read_side_by_side_is_stored_exactly_as_one_file_after_another(tmp_path):
+    samples = [
+        p
+        for p in data_dir("sample_ledgers").iterdir()
+        if p.suffix in (".xlsx", ".xls", ".ods", ".csv")
+    ]
+    results = {}
+    for workers in (1, 3):
+        workspace = with_workers(tmp_path / f"workers-{workers}", workers)
+        for path in samples:
+            shutil.copy2(path, workspace.folder("inbox") / path.name)
+        ingested = run(workspace, "ingest")
+        assert ingested.exit_code == 0, ingested.output
+        payout = run(workspace, "payout", "2025", "--json")
+        assert payout.exit_code == 0, payout.output
+        here = str(workspace.root)
+        results[workers] = (
+            ingested.output.replace(here, "WS"),
+            table_rows(workspace),
+            payout.output.replace(here, "WS"),
+        )
+    one_by_one, side_by_side = results[1], results[3]
+    assert side_by_side[0] == one_by_one[0]  # the same lines, in the same order
+    assert side_by_side[1] == one_by_one[1]  # the same rows, the same file ids
+    assert side_by_side[2] == one_by_one[2]
+    assert len(side_by_side[1]["files"]) == len(samples) == 15
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_roster_named_for_a_month_is_stored_before_that_months_ledgers(tmp_path, workers):
+    workspace = with_workers(tmp_path / "ws", workers)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    # 赵六 joins in March: the March ledger names him, the March roster brings him. By name
+    # the ledger comes first ("2025-03.xlsx" sorts before "2025年3月…").
+    write_workbook(
+        inbox / "2025-03.xlsx",
+        {"信息报送": [item("2025-03-10", "赵六", "主井绞车房照明不足")]},
+    )
+    newcomer = person("3001", "赵六", "综采队", 任职日期="2025-03-01")
+    write_workbook(inbox / "2025年3月 人员名册.xlsx", {"人员名册": [*roster_rows(), newcomer]})
+    write_workbook(
+        inbox / "2025-02.xlsx", {"信息报送": [item("2025-02-11", "张三", "副井罐笼信号")]}
+    )
+
+    result = run(workspace, "ingest")
+
+    assert result.exit_code == 0, result.output
+    order = [
+        line.split(":")[0].lstrip("✔ ")
+        for line in result.output.splitlines()
+        if line.startswith("✔")
+    ]
+    assert order == [
+        "2025 人员名册.xlsx",
+        "2025-02.xlsx",
+        "2025年3月 人员名册.xlsx",
+        "2025-03.xlsx",
+    ]
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        march = db.execute("SELECT employee_id FROM submissions WHERE period = '2025-03'")
+        assert march.fetchall() == [("3001",)]
+
+
+def test_a_store_from_before_content_digests_still_finds_a_repeated_item(rostered, cli, stored):
+    inbox = rostered.folder("inbox")
+    write_workbook(
+        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "井下通风不良")]}
+    )
+    assert cli("ingest").exit_code == 0
+    # The store as earlier versions left it: the content itself, indexed with the person.
+    with closing(sqlite3.connect(rostered.store_path)) as db:
+        db.executescript(
+            """
+            DROP INDEX submissions_by_content_hash;
+            ALTER TABLE submissions DROP COLUMN content_hash;
+            ALTER TABLE submissions ADD COLUMN content_key TEXT;
+            UPDATE submissions SET content_key = content;
+            CREATE INDEX submissions_by_content ON submissions(employee_id, content_key);
+            """
+        )
+    march_item = stored("SELECT item_id FROM submissions WHERE period = '2025-03'")[0][0]
+
+    # The same report in April, typed with a full-width space: the same content.
+    write_workbook(
+        inbox / "2025-04.xlsx", {"信息报送": [item("2025-04-02", "张三", "井下\u3000通风不良")]}
+    )
+    result = cli("ingest")
+
+    assert result.exit_code == 0, result.output
+    assert f"可能是重复信息（与 {march_item} 内容相同）" in result.output
+    assert stored("SELECT COUNT(*) FROM submissions WHERE content_hash IS NULL") == [(0,)]
+    indexes = {name for (name,) in stored("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "submissions_by_content" not in indexes
