@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from ledger_batch import assess, compose, deliver, render_text, reports
+from ledger_batch.atomic import write_atomically
 from ledger_batch.blank_ledger import write_blank_ledger
 from ledger_batch.config import SAMPLE_EMAIL, Settings
 from ledger_batch.errors import LedgerError, problem_count
@@ -27,7 +28,7 @@ from ledger_batch.messages import Lang
 from ledger_batch.outbox import OutboxMessage
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
 from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
-from ledger_batch.publish import publish, publish_statements, report_folder, write_atomically
+from ledger_batch.publish import publish, publish_statements, report_folder
 from ledger_batch.resources import data_dir
 from ledger_batch.status import status_report
 from ledger_batch.watch import watch_inbox

@@ -30,12 +30,13 @@ import pandas as pd
 
 from ledger_batch.addresses import PROBLEMS, address_problem, text_problem
 from ledger_batch.assess import MonthFigures, PayoutFigures
+from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Recipient, Settings
 from ledger_batch.errors import EmailError
 from ledger_batch.labels import format_cell
 from ledger_batch.messages import Lang
 from ledger_batch.outbox import LIVE_STATES, Outbox, OutboxMessage, now_text
-from ledger_batch.publish import report_html, write_atomically
+from ledger_batch.publish import report_html
 from ledger_batch.render_html import render_html
 from ledger_batch.render_text import table as text_table
 from ledger_batch.reports import Report, Table, reminder_report

@@ -231,18 +231,23 @@ def normalise_sheet(sheet: RawSheet, ledger: Ledger, max_rows: int) -> SheetReco
             )
         )
         return SheetRecords(ledger, sheet.name, pd.DataFrame(), columns, problems)
-    records = pd.DataFrame({"source_row": body.index.to_numpy() + 1})
+    typed: dict[str, np.ndarray] = {"source_row": body.index.to_numpy() + 1}
     for name, position in mapping.items():
-        values, cell_problems = _convert_column(
+        typed[name], cell_problems = _convert_column(
             body[position], ledger.field(name), sheet.name, columns[name]
         )
-        records[name] = pd.Series(values, dtype=object)
         problems += capped(cell_problems)
     for spec in ledger.fields:
-        if spec.name not in records:
-            records[spec.name] = pd.Series([None] * len(records), dtype=object)
+        if spec.name not in typed:
+            typed[spec.name] = np.full(len(body), None, dtype=object)
     if ledger.name == "submissions":
-        records["content_hash"] = pd.Series(content_hashes(records["content"]), dtype=object)
+        typed["content_hash"] = np.array(content_hashes(typed["content"]), dtype=object)
+    records = pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=None if name == "source_row" else object)
+            for name, values in typed.items()
+        }
+    )
     return SheetRecords(ledger, sheet.name, records, columns, structure.without_explained(problems))
 
 

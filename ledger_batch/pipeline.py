@@ -28,11 +28,11 @@ from datetime import datetime
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
+from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Settings
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.normalise import LedgerFile, normalise_workbook
 from ledger_batch.periods import assessment_year_of, month_in_name
-from ledger_batch.publish import write_atomically
 from ledger_batch.read import (
     SPREADSHEET_SUFFIXES,
     detect_format,
@@ -235,19 +235,20 @@ def _parsed_in_order(
 ) -> Iterator[Iterator[_Parsed]]:
     """The files read and normalised, handed over in processing order.
 
-    Reading is the costly, independent part of a file's way in, so several worker processes
-    read side by side (``limits.workers``) while this process validates and stores in order:
-    a file is handed over as soon as no file still being read could come before it.
+    Reading is the costly, independent part of a file's way in, so reader processes read
+    side by side (``limits.workers``) while this process validates and stores in order: a
+    file is handed over as soon as no file still being read could come before it. At most
+    two files per reader are read ahead, which bounds the memory a large drop takes.
     """
     ordered = sorted(paths, key=_earliest_order)
-    workers = worker_count(settings.limits.workers, len(ordered))
-    if workers <= 1:
+    readers = reader_count(settings.limits.workers, len(ordered))
+    if not readers:
         yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_setup)
+    pool = ProcessPoolExecutor(readers, mp_context=_pool_context(), initializer=_worker_setup)
     try:
-        window = deque(pool.submit(_parse, path, settings) for path in ordered[: workers * 2])
-        waiting = iter(ordered[workers * 2 :])
+        window = deque(pool.submit(_parse, path, settings) for path in ordered[: readers * 2])
+        waiting = iter(ordered[readers * 2 :])
 
         def results() -> Iterator[_Parsed]:
             while window:
@@ -275,12 +276,14 @@ def _in_order(
             yield heapq.heappop(held)[2]
 
 
-def worker_count(configured: int, files: int) -> int:
-    """Processes to read ``files`` files with: ``configured``, or one per CPU (at most 4)."""
-    if configured:
-        return min(configured, files)
+def reader_count(configured: int, files: int) -> int:
+    """Reader processes for ``files`` files: ``workers`` (0: one per CPU core) less the run's
+    own process, which validates and stores; at most 4, none for a single file."""
+    if files <= 1:
+        return 0
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return max(1, min(available or os.cpu_count() or 1, 4, files))
+    cores = configured or available or os.cpu_count() or 1
+    return max(0, min(cores - 1, 4, files))
 
 
 def _pool_context() -> BaseContext:
