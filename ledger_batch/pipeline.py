@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -246,20 +246,36 @@ def _parsed_in_order(
         yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
         return
     pool = ProcessPoolExecutor(readers, mp_context=_pool_context(), initializer=_worker_setup)
+    ahead = readers * 2 + 1
     try:
-        window = deque(pool.submit(_parse, path, settings) for path in ordered[: readers * 2])
-        waiting = iter(ordered[readers * 2 :])
+        window = deque((pool.submit(_parse, path, settings), path) for path in ordered[:ahead])
+        waiting = iter(ordered[ahead:])
 
         def results() -> Iterator[_Parsed]:
             while window:
-                item = window.popleft().result()
+                while not window[0][0].done() and _read_one_here(window, settings):
+                    pass
+                item = window.popleft()[0].result()
                 if (path := next(waiting, None)) is not None:
-                    window.append(pool.submit(_parse, path, settings))
+                    window.append((pool.submit(_parse, path, settings), path))
                 yield item
 
         yield _in_order(ordered, results(), step)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_one_here(window: deque[tuple[Future[_Parsed], Path]], settings: Settings) -> bool:
+    """Rather than wait for the next file, read a file no reader has started in this process:
+    the next one if it is still queued, else the last. False when every file is under way."""
+    for position in (0, *range(len(window) - 1, 0, -1)):
+        future, path = window[position]
+        if future.cancel():
+            here: Future[_Parsed] = Future()
+            here.set_result(_parse(path, settings))
+            window[position] = (here, path)
+            return True
+    return False
 
 
 def _in_order(

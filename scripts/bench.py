@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -140,7 +141,9 @@ def payout_measures(
 
 
 def print_table(measures: list[Measure]) -> None:
-    """The results, aligned."""
+    """The results, aligned, under the machine they were measured on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{platform.platform()}, {cores} cores, Python {platform.python_version()}")
     print(f"{'measurement':48} {'median s':>9} {'peak MB':>8}")
     for item in measures:
         print(f"{item.name:48} {item.seconds:9.2f} {item.peak_mb:8.0f}")
