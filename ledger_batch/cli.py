@@ -14,25 +14,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ledger_batch import assess, compose, deliver, render_text, reports
 from ledger_batch.atomic import write_atomically
-from ledger_batch.blank_ledger import write_blank_ledger
 from ledger_batch.config import SAMPLE_EMAIL, Settings
 from ledger_batch.errors import LedgerError, problem_count
+from ledger_batch.lazy import lazy_module
 from ledger_batch.lock import workspace_lock
 from ledger_batch.messages import Lang
-from ledger_batch.outbox import OutboxMessage
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
 from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
-from ledger_batch.publish import publish, publish_statements, report_folder
 from ledger_batch.resources import data_dir
-from ledger_batch.status import status_report
-from ledger_batch.watch import watch_inbox
 from ledger_batch.workspace import Workspace, default_config_text
+
+if TYPE_CHECKING:
+    from ledger_batch import assess, compose, deliver, render_text, reports
+    from ledger_batch import blank_ledger as blank_ledgers
+    from ledger_batch import publish as publishing
+    from ledger_batch import status as status_reports
+    from ledger_batch import watch as watching
+    from ledger_batch.outbox import OutboxMessage
+else:  # loaded on first use: ingest and check start without the report and mail libraries
+    assess, compose, deliver, render_text, reports = map(
+        lazy_module, ("assess", "compose", "deliver", "render_text", "reports")
+    )
+    blank_ledgers, publishing = lazy_module("blank_ledger"), lazy_module("publish")
+    status_reports, watching = lazy_module("status"), lazy_module("watch")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -262,7 +271,9 @@ def status(obj: Context, year: str | None) -> None:
     workspace = obj.workspace()
     with workspace.store() as store:
         obj.say(
-            status_report(store, workspace.settings, parse_year(year) if year else None, obj.lang)
+            status_reports.status_report(
+                store, workspace.settings, parse_year(year) if year else None, obj.lang
+            )
         )
         outbox = deliver.outbox_status_text(store, obj.lang)
     if outbox:
@@ -334,7 +345,7 @@ def month(obj: Context, period: str, as_json: bool, email: bool = False) -> None
         lambda: render_text.month_text(figures, obj.lang),
     )
     report = reports.month_report(figures, workspace.settings, obj.lang)
-    paths = publish(workspace, report, report_folder(workspace, figures.year))
+    paths = publishing.publish(workspace, report, publishing.report_folder(workspace, figures.year))
     _written(obj, paths, as_json)
     if email:
         _queued(obj, compose.queue_month(workspace, figures, report, paths[0]), as_json)
@@ -368,7 +379,7 @@ def quarter(obj: Context, period: str, as_json: bool, email: bool = False) -> No
         lambda: render_text.quarter_text(figures, obj.lang),
     )
     report = reports.quarter_report(figures, workspace.settings, obj.lang)
-    paths = publish(workspace, report, report_folder(workspace, year))
+    paths = publishing.publish(workspace, report, publishing.report_folder(workspace, year))
     _written(obj, paths, as_json)
     if email:
         queued = compose.queue_summary(workspace, report, "quarter", f"{year}-Q{number}", paths[0])
@@ -428,7 +439,7 @@ def payout(
         lambda: render_text.payout_text(figures, obj.lang),
     )
     report = reports.payout_report(figures, workspace.settings, obj.lang, notices)
-    paths = publish(workspace, report, report_folder(workspace, figures.year))
+    paths = publishing.publish(workspace, report, publishing.report_folder(workspace, figures.year))
     _written(obj, paths, as_json)
     if email:
         queued = compose.queue_summary(workspace, report, "payout", str(figures.year), paths[0])
@@ -515,10 +526,10 @@ def statements(obj: Context, year: str, allow_missing_months: bool, email: bool 
             store, workspace.settings, parse_year(year), allow_missing_months=allow_missing_months
         )
     personal = reports.statement_reports(figures, workspace.settings, obj.lang)
-    paths = publish_statements(workspace, personal, figures.year)
+    paths = publishing.publish_statements(workspace, personal, figures.year)
     for path in paths:
         obj.say(str(path), 2)
-    folder = paths[0].parent if paths else report_folder(workspace, figures.year)
+    folder = paths[0].parent if paths else publishing.report_folder(workspace, figures.year)
     obj.say(
         f"个人考核通知单 {len(personal)} 份（xlsx 与 html）：{folder}"
         if obj.lang == "zh"
@@ -553,7 +564,7 @@ def template(obj: Context, period: str, output: Path | None) -> None:
     target = output or workspace.root / f"{month_period} 经理联络员台账.xlsx"
     write_atomically(
         target,
-        lambda path: write_blank_ledger(
+        lambda path: blank_ledgers.write_blank_ledger(
             path,
             month_period,
             roster,
@@ -601,7 +612,7 @@ def watch(obj: Context, poll_seconds: float, month_reports: bool) -> None:
             _month_report_after_ingest(obj, workspace, outcome.period, log)
 
     log(("开始监视 " if obj.lang == "zh" else "Watching ") + str(workspace.folder("inbox")))
-    watch_inbox(
+    watching.watch_inbox(
         workspace,
         handle,
         poll_seconds=poll_seconds,
@@ -618,7 +629,9 @@ def _month_report_after_ingest(
         with workspace.store() as store:
             figures = assess.month_figures(store, workspace.settings, period)
         report = reports.month_report(figures, workspace.settings, obj.lang)
-        paths = publish(workspace, report, report_folder(workspace, figures.year))
+        paths = publishing.publish(
+            workspace, report, publishing.report_folder(workspace, figures.year)
+        )
     except LedgerError as error:
         log(error.text(obj.lang).splitlines()[0])
         return

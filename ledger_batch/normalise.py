@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from ledger_batch.errors import Problem, capped
 from ledger_batch.fields import Field, Ledger, ledger_for_sheet, simplify_header
 from ledger_batch.periods import month_in_name, period_of, year_in_name
-from ledger_batch.read import RawSheet, RawWorkbook, column_letter
+from ledger_batch.read import RawSheet, RawWorkbook, arrow_text, column_letter
 from ledger_batch.structure import sheet_structure
 
 HEADER_SCAN_ROWS = 30
@@ -255,7 +255,7 @@ def _has_content(body: pd.DataFrame) -> pd.Series:
     """Rows with at least one cell that is not blank or spaces."""
     filled = np.zeros(len(body), dtype=bool)
     for position in body.columns:
-        trimmed = pc.utf8_trim(_arrow_text(body[position]), _EDGE_SPACE)
+        trimmed = pc.utf8_trim(arrow_text(body[position]), _EDGE_SPACE)
         filled |= pc.fill_null(pc.not_equal(trimmed, ""), False).to_numpy(zero_copy_only=False)
     return pd.Series(filled, index=body.index)
 
@@ -287,7 +287,7 @@ def _convert_column(
     The column is dictionary-encoded and each distinct text converted once (ledgers repeat
     names, dates and choices a lot); free text is only trimmed, in Arrow.
     """
-    texts = _arrow_text(column)
+    texts = arrow_text(column)
     trimmed = pc.utf8_trim(texts, _EDGE_SPACE)
     blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
     if spec.kind == "text":
@@ -330,18 +330,6 @@ def _convert_column(
             for row in index[blank]
         ]
     return values, problems
-
-
-def _arrow_text(column: pd.Series) -> pa.Array:
-    """The column as one Arrow string array (zero-copy for the reader's Arrow-backed text)."""
-    array = pa.array(column.array) if len(column) else pa.array([], pa.string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
-        array = pa.array(
-            [v if isinstance(v, str) else None for v in column.tolist()], type=pa.string()
-        )
-    return array
 
 
 def _cell_problem(spec: Field, sheet_name: str, row: int, label: str, text: str) -> Problem:

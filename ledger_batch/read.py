@@ -23,6 +23,7 @@ from pathlib import Path
 import fastexcel
 import olefile
 import pandas as pd
+import pyarrow as pa
 
 from ledger_batch.config import Limits
 from ledger_batch.errors import FileRejected, Problem
@@ -274,3 +275,15 @@ def read_csv_sheet(path: Path, limits: Limits) -> RawSheet:
     ]
     cells = pd.DataFrame(padded, dtype="str") if padded else pd.DataFrame()
     return RawSheet(path.stem, cells, list(range(1, width + 1)))
+
+
+def arrow_text(column: pd.Series) -> pa.Array:
+    """The column as one Arrow string array (zero-copy for the reader's Arrow-backed text)."""
+    array = pa.array(column.array) if len(column) else pa.array([], pa.string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = pa.array(
+            [v if isinstance(v, str) else None for v in column.tolist()], type=pa.string()
+        )
+    return array

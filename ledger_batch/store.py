@@ -29,9 +29,10 @@ SOURCE_COLUMNS = ("file_id", "period", "source_sheet", "source_row")
 
 DERIVED_COLUMNS = {"submissions": ("content_hash",)}
 """Columns the store derives from the registry's fields: ``content_hash`` is a 64-bit digest
-of the item's content as compared for duplicates (NFKC, no spaces), indexed with the person.
-A digest rather than the text keeps that index small: inserting a year's items into an
-index of long Chinese texts cost more than all the other columns together."""
+of the item's content as compared for duplicates (NFKC, no spaces), indexed on its own (the
+person is compared on the few rows it finds). A digest rather than the text keeps that index
+small: inserting a year's items into an index of long Chinese texts cost more than all the
+other columns together."""
 
 
 def _ledger_table_sql(ledger: Ledger) -> str:
@@ -50,8 +51,7 @@ def _ledger_table_sql(ledger: Ledger) -> str:
 ITEM_INDEXES = """
     CREATE INDEX IF NOT EXISTS submissions_by_item ON submissions(item_id);
     DROP INDEX IF EXISTS submissions_by_content;
-    CREATE INDEX IF NOT EXISTS submissions_by_content_hash
-        ON submissions(employee_id, content_hash);
+    CREATE INDEX IF NOT EXISTS submissions_by_digest ON submissions(content_hash);
 """
 
 

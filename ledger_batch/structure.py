@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ledger_batch.errors import Problem
 from ledger_batch.fields import Ledger
-from ledger_batch.read import RawSheet, column_letter
+from ledger_batch.read import RawSheet, arrow_text, column_letter
 from ledger_batch.sheet_layout import CellRange, SheetLayout
 
 _TOTAL_LABELS = ("合计", "合 计", "合\u3000计", "总计", "小计", "共计", "总数", "Total", "TOTAL")
@@ -114,10 +116,17 @@ def _skip_totals_rows(
 ) -> set[int]:
     """Drop rows labelled 合计/总计/Total… whose date is not a date: not items, not guessed."""
     body = structure.body
-    if body.empty or not sheet.cells.isin(TOTAL_WORDS).to_numpy().any():
+    if body.empty:
+        return set()
+    words = pa.array(sorted(TOTAL_WORDS))
+    in_rows = np.zeros(len(sheet.cells), dtype=bool)
+    for position in sheet.cells.columns:
+        found = pc.is_in(arrow_text(sheet.cells[position]), value_set=words)
+        in_rows |= pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    if not in_rows.any():
         return set()
     rows = sheet.cells.loc[body.index]
-    labelled = rows.isin(TOTAL_WORDS).any(axis=1)
+    labelled = pd.Series(in_rows, index=sheet.cells.index).loc[body.index]
     dated = next(mapping.get(f.name) for f in ledger.fields if f.kind == "date" and f.required)
     skipped = set()
     for index in labelled.index[labelled]:

@@ -91,10 +91,11 @@ def validate_file(
     if roster is None or roster.empty:
         return [*problems, Problem("no_roster", params={"period": ledger_file.period})]
     problems += _check_months(ledger_file)
+    people = _RosterIndex.of(roster)
     for ledger_name in ("submissions", "attendance", "violations", "adjustments"):
         sheet = ledger_file.sheets.get(ledger_name)
         if sheet is not None and not sheet.records.empty:
-            problems += _resolve_people(sheet, roster)
+            problems += _resolve_people(sheet, people)
     submissions = ledger_file.sheets.get("submissions")
     if submissions is not None:
         problems += _check_submissions(submissions, ledger_file.period, context.items, roster)
@@ -163,13 +164,26 @@ def _commonest_month(ledger_file: LedgerFile) -> str:
     return pd.Series(months).mode().iloc[0] if months else "?"
 
 
-def _resolve_people(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
+@dataclass(frozen=True)
+class _RosterIndex:
+    """The roster's names by 工号 and its 工号 by name (as names are compared)."""
+
+    by_id: dict[str, str]
+    by_name: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, roster: pd.DataFrame) -> _RosterIndex:
+        by_id = dict(zip(roster["employee_id"], roster["name"], strict=True))
+        by_name: dict[str, list[str]] = {}
+        for employee_id, name in zip(roster["employee_id"], roster["name"], strict=True):
+            if isinstance(name, str):  # a blank roster name is an error of its own
+                by_name.setdefault(name_key(name), []).append(employee_id)
+        return cls(by_id, by_name)
+
+
+def _resolve_people(sheet: SheetRecords, people: _RosterIndex) -> list[Problem]:
     """Fill ``employee_id`` (and the roster's spelling of the name) for every row."""
-    by_id = dict(zip(roster["employee_id"], roster["name"], strict=True))
-    by_name: dict[str, list[str]] = {}
-    for employee_id, name in zip(roster["employee_id"], roster["name"], strict=True):
-        if isinstance(name, str):  # a blank roster name is an error of its own
-            by_name.setdefault(name_key(name), []).append(employee_id)
+    by_id, by_name = people.by_id, people.by_name
     records = sheet.records
     names = records["name"].to_numpy(dtype=object)
     ids = records["employee_id"].to_numpy(dtype=object)

@@ -131,7 +131,7 @@ def test_a_store_from_before_content_digests_still_finds_a_repeated_item(rostere
     with closing(sqlite3.connect(rostered.store_path)) as db:
         db.executescript(
             """
-            DROP INDEX submissions_by_content_hash;
+            DROP INDEX submissions_by_digest;
             ALTER TABLE submissions DROP COLUMN content_hash;
             ALTER TABLE submissions ADD COLUMN content_key TEXT;
             UPDATE submissions SET content_key = content;
