@@ -330,30 +330,43 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
 
 
 def _check_service(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
-    terms = {row.employee_id: (row.appointed_on, row.dismissed_on) for row in roster.itertuples()}
-    problems = []
+    terms = dict(
+        zip(
+            roster["employee_id"],
+            zip(roster["appointed_on"], roster["dismissed_on"], strict=True),
+            strict=True,
+        )
+    )
     records = sheet.records
-    for row, employee_id, name, day in zip(
-        records["source_row"], records["employee_id"], records["name"], records["date"], strict=True
-    ):
-        if employee_id is None or day is None or employee_id not in terms:
-            continue
-        appointed, dismissed = terms[employee_id]
-        if (appointed is not None and day < appointed) or (
-            dismissed is not None and day >= dismissed
-        ):
-            term = f"{appointed or ''} – {dismissed or ''}"
-            problems.append(
-                Problem(
-                    "not_in_service",
-                    sheet=sheet.sheet_name,
-                    row=int(row),
-                    column=sheet.columns["date"],
-                    value=day.isoformat(),
-                    params={"name": name, "date": day.isoformat(), "term": term},
-                )
+    term_of = [terms.get(employee_id, (None, None)) for employee_id in records["employee_id"]]
+    days = _days(records["date"].tolist())
+    before = days < _days([appointed for appointed, _ in term_of])
+    after = days >= _days([dismissed for _, dismissed in term_of])
+    problems = []
+    for position in np.flatnonzero(before | after).tolist():
+        appointed, dismissed = term_of[position]
+        day = records["date"].iat[position]
+        term = f"{appointed or ''} – {dismissed or ''}"
+        problems.append(
+            Problem(
+                "not_in_service",
+                sheet=sheet.sheet_name,
+                row=int(records["source_row"].iat[position]),
+                column=sheet.columns["date"],
+                value=day.isoformat(),
+                params={
+                    "name": records["name"].iat[position],
+                    "date": day.isoformat(),
+                    "term": term,
+                },
             )
+        )
     return problems
+
+
+def _days(dates: list[date | None]) -> np.ndarray:
+    """Dates as numpy days; a missing date is NaT, which compares false with everything."""
+    return np.array(dates, dtype="datetime64[D]")
 
 
 def _inspection_problems(sheet: SheetRecords) -> list[Problem]:

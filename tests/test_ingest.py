@@ -27,6 +27,7 @@ import openpyxl
 import pytest
 
 from ledger_batch.workspace import Workspace
+from tests.conftest import roster_rows
 from tests.ledgers import item, person, write_workbook
 
 
@@ -764,3 +765,42 @@ def test_a_year_authored_in_libreoffice_and_dropped_shuffled_pays_out_as_compute
     }
     assert figures["complete"] is True
     assert figures["total_amount"] == "2500.00"
+
+
+# --- items outside a liaison's term ----------------------------------------------------------
+
+
+def test_an_item_outside_the_liaisons_term_is_an_error_naming_its_cell(workspace, cli, stored):
+    inbox = workspace.folder("inbox")
+    roster = roster_rows(
+        **{
+            "0123": {"解聘日期": "2025-03-15", "解聘原因": "工作调动"},  # 李四 leaves mid-March
+            "2001": {"聘任日期": "2025-03-10"},  # 王芳 starts on the 10th
+        }
+    )
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster})
+    assert cli("ingest").exit_code == 0
+    month_file(
+        inbox,
+        "2025-03.xlsx",
+        {
+            "信息报送": [
+                item("2025-03-14", "李四", "最后一天前"),  # row 3: still serving
+                item("2025-03-15", "李四", "解聘当日"),  # row 4: the dismissal day is outside
+                item("2025-03-09", "王芳", "聘任之前"),  # row 5: before appointment
+                item("2025-03-10", "王芳", "聘任当日"),  # row 6: the first day counts
+                item("2025-03-20", "张三", "一直在任"),  # row 7
+            ]
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 1
+    report = error_reports(workspace)["2025-03.xlsx"]
+    assert "单元格 cell: 信息报送!B4" in report
+    assert "李四 在 2025-03-15 不在联络员任期内（2025-01-01 – 2025-03-15）" in report
+    assert "单元格 cell: 信息报送!B5" in report
+    assert "王芳 在 2025-03-09 不在联络员任期内（2025-03-10 – ）" in report
+    assert report.count("不在联络员任期内") == 2
+    assert stored("SELECT COUNT(*) FROM submissions") == [(0,)]

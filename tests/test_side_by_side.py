@@ -96,7 +96,7 @@ def test_a_roster_named_for_a_month_is_stored_before_that_months_ledgers(tmp_pat
         inbox / "2025-03.xlsx",
         {"信息报送": [item("2025-03-10", "赵六", "主井绞车房照明不足")]},
     )
-    newcomer = person("3001", "赵六", "综采队", 任职日期="2025-03-01")
+    newcomer = person("3001", "赵六", "综采队", 聘任日期="2025-03-01")
     write_workbook(inbox / "2025年3月 人员名册.xlsx", {"人员名册": [*roster_rows(), newcomer]})
     write_workbook(
         inbox / "2025-02.xlsx", {"信息报送": [item("2025-02-11", "张三", "副井罐笼信号")]}
