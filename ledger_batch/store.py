@@ -124,8 +124,9 @@ class StoredFile:
 
 def _sql_column(values: list[object], kind: str) -> list[object]:
     """A column as stored: dates as ISO text, Decimals as text, missing as NULL."""
-    if kind == "date":
-        return [v.isoformat() if isinstance(v, date) else None for v in values]
+    if kind == "date":  # a month has few distinct dates: each is spelled once
+        spelled: dict[object, str] = {v: v.isoformat() for v in set(values) if isinstance(v, date)}
+        return [spelled.get(v) for v in values]
     if kind == "number":
         return [str(v) if isinstance(v, Decimal) else None for v in values]
     return values  # text: normalise and validate leave only str or None
@@ -260,7 +261,7 @@ class Store:
             [file_id] * count,
             [period] * count,
             [sheet_name] * count,
-            [int(row) for row in records["source_row"]],
+            records["source_row"].astype("int64").tolist(),
             *(_sql_column(records[spec.name].tolist(), spec.kind) for spec in ledger.fields),
         ]
         if ledger.name == "submissions":
