@@ -237,11 +237,11 @@ def _parsed_in_order(
 
     Reading is the costly, independent part of a file's way in, so reader processes read
     side by side (``limits.workers``) while this process validates and stores in order: a
-    file is handed over as soon as no file still being read could come before it. At most
-    two files per reader are read ahead, which bounds the memory a large drop takes.
+    file is handed over as soon as no file still being read could come before it. Two files
+    per reader and one more are read ahead, which bounds the memory a large drop takes.
     """
     ordered = sorted(paths, key=_earliest_order)
-    readers = reader_count(settings.limits.workers, len(ordered))
+    readers = _reader_count(settings.limits.workers, len(ordered))
     if not readers:
         yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
         return
@@ -292,7 +292,7 @@ def _in_order(
             yield heapq.heappop(held)[2]
 
 
-def reader_count(configured: int, files: int) -> int:
+def _reader_count(configured: int, files: int) -> int:
     """Reader processes for ``files`` files: ``workers`` (0: one per CPU core) less the run's
     own process, which validates and stores; at most 4, none for a single file."""
     if files <= 1:

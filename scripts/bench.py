@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "bench-data"
+DATA = ROOT / "bench-data" / "2"
+"""Cached data, by generator version (bumped whenever scripts/bench_data.py changes its files)."""
 CLI = [sys.executable, "-m", "ledger_batch"]
 BARE_PARSE = """
 import sys, fastexcel

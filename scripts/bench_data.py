@@ -5,7 +5,8 @@ Usage: python scripts/bench_data.py OUTDIR [--mines 100] [--items-per-month 1000
 
 Writes one term roster per year (``YYYY 人员名册.xlsx``) and twelve monthly workbooks per year
 (``YYYY-MM.xlsx``) with 信息报送, 会议考勤 (quarter-end months), 违规通报, 质量加减分 and
-闭环跟踪 sheets, as a group office would collect them. Same arguments, same files.
+闭环跟踪 sheets, as a group office would collect them. Same arguments, same files. Text goes
+into the shared-strings table, as Excel, WPS and LibreOffice write it.
 """
 
 from __future__ import annotations
@@ -86,9 +87,7 @@ def _sheet(
 
 
 def _book(path: Path, sheets: dict[str, tuple[list[str], list[list[object]]]]) -> None:
-    book = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     for name, (headers, rows) in sheets.items():
         _sheet(book, name, headers, rows, date_format)
