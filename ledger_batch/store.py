@@ -320,8 +320,14 @@ class Store:
         if periods is not None:
             sql += f" WHERE t.period IN ({', '.join('?' * len(periods))})"
             params += periods
-        frame = pd.read_sql_query(
-            sql + " ORDER BY t.period, t.source_row", self.connection, params=params, dtype=object
+        cursor = self.connection.execute(sql + " ORDER BY t.period, t.source_row", params)
+        names = [column[0] for column in cursor.description]
+        columns = list(zip(*cursor.fetchall(), strict=True)) or [() for _ in names]
+        frame = pd.DataFrame(
+            {
+                name: pd.Series(_shared(values, name, ledger), dtype=object)
+                for name, values in zip(names, columns, strict=True)
+            }
         )
         return typed_frame(frame, ledger)
 
@@ -447,21 +453,28 @@ class StoredItems:
         return self.store.item_ids_with_prefix(prefix, self.excluding_period)
 
 
+def _shared(values: tuple[object, ...], name: str, ledger: Ledger) -> list[object]:
+    """A column's values with each repeated text held once: SQLite hands every cell over as
+    a new string, and a year of units, names, choices and months would otherwise take most
+    of the memory a report needs. Free text (content, feedback …) is left as it is."""
+    if name in ledger.field_names and ledger.field(name).kind == "text":
+        return list(values)
+    once: dict[object, object] = {}
+    return [once.setdefault(value, value) for value in values]
+
+
 def typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     """Turn stored text back into dates and Decimals; None for missing."""
     frame = frame.astype(object).where(frame.notna(), None)
     for spec in ledger.fields:
         if spec.name not in frame or frame.empty:
             continue
-        if spec.kind == "date":
+        if spec.kind in ("date", "number"):  # each distinct value converted once, and shared
+            parse = date.fromisoformat if spec.kind == "date" else Decimal
+            texts = frame[spec.name].tolist()
+            typed = {text: parse(text) for text in set(texts) if text}
             frame[spec.name] = pd.Series(
-                [date.fromisoformat(v) if v else None for v in frame[spec.name]],
-                index=frame.index,
-                dtype=object,
-            )
-        elif spec.kind == "number":
-            frame[spec.name] = pd.Series(
-                [Decimal(v) if v is not None else None for v in frame[spec.name]],
+                [typed.get(text) if text else None for text in texts],
                 index=frame.index,
                 dtype=object,
             )
