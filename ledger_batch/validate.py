@@ -289,29 +289,28 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
     )
     elsewhere = numbered & ~repeated & ids.isin(list(other_months))
     column = sheet.columns.get("item_id", "")
-    for row, item_id in zip(records["source_row"][repeated], ids[repeated], strict=True):
-        problems.append(
-            Problem(
-                "duplicate_item_id",
-                sheet=sheet.sheet_name,
-                row=int(row),
-                column=column,
-                value=item_id,
-                params={"item_id": item_id, "other_row": int(first_row[item_id])},
-            )
-        )
-    for row, item_id in zip(records["source_row"][elsewhere], ids[elsewhere], strict=True):
-        problems.append(
-            Problem(
+    flagged = repeated | elsewhere
+    for row, item_id, twice in zip(
+        records["source_row"][flagged], ids[flagged], repeated[flagged], strict=True
+    ):
+        code, params = (
+            ("duplicate_item_id", {"item_id": item_id, "other_row": int(first_row[item_id])})
+            if twice
+            else (
                 "item_id_in_other_month",
+                {"item_id": item_id, "other_period": other_months[item_id]},
+            )
+        )
+        problems.append(
+            Problem(
+                code,
                 sheet=sheet.sheet_name,
                 row=int(row),
                 column=column,
                 value=item_id,
-                params={"item_id": item_id, "other_period": other_months[item_id]},
+                params=params,
             )
         )
-    problems.sort(key=lambda p: p.row or 0)
     taken = set(first_row) | set(other_months)
     if numbered.all():
         return problems

@@ -804,3 +804,41 @@ def test_an_item_outside_the_liaisons_term_is_an_error_naming_its_cell(workspace
     assert "王芳 在 2025-03-09 不在联络员任期内（2025-03-10 – ）" in report
     assert report.count("不在联络员任期内") == 2
     assert stored("SELECT COUNT(*) FROM submissions") == [(0,)]
+
+
+# --- item numbers ----------------------------------------------------------------------------
+
+
+def test_an_item_number_used_twice_or_in_another_month_is_an_error_naming_both(
+    rostered, cli, stored
+):
+    inbox = rostered.folder("inbox")
+    month_file(
+        inbox,
+        "2025-03.xlsx",
+        {"信息报送": [item("2025-03-05", "张三", "井口照明", 编号="202503-001")]},
+    )
+    assert cli("ingest").exit_code == 0
+    month_file(
+        inbox,
+        "2025-04.xlsx",
+        {
+            "信息报送": [
+                item("2025-04-01", "李四", "水泵房积水", 编号="202504-001"),  # row 3
+                item("2025-04-02", "王芳", "配电柜标识", 编号="202503-001"),  # row 4: March's
+                item("2025-04-03", "张三", "风门关闭不严", 编号="202504-001"),  # row 5: row 3's
+                item("2025-04-04", "张三", "巷道积尘", 编号=None),  # row 6: numbered for us
+            ]
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 1
+    report = error_reports(rostered)["2025-04.xlsx"]
+    assert report.count("错误 ERROR") == 2
+    assert "单元格 cell: 信息报送!A4" in report and "编号 202503-001 已在 2025-03 使用" in report
+    assert "单元格 cell: 信息报送!A5" in report
+    assert "编号 202504-001 重复（另见第 3 行）" in report
+    assert report.index("信息报送!A4") < report.index("信息报送!A5")  # in row order
+    assert stored("SELECT period, item_id FROM submissions") == [("2025-03", "202503-001")]
