@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -248,16 +249,18 @@ def _parsed_in_order(
     pool = ProcessPoolExecutor(readers, mp_context=_pool_context(), initializer=_worker_setup)
     ahead = readers * 2 + 1
     try:
-        window = deque((pool.submit(_parse, path, settings), path) for path in ordered[:ahead])
+        window = deque((_submitted(pool, path, settings), path) for path in ordered[:ahead])
         waiting = iter(ordered[ahead:])
 
         def results() -> Iterator[_Parsed]:
             while window:
-                while not window[0][0].done() and _read_one_here(window, settings):
-                    pass
-                item = window.popleft()[0].result()
-                if (path := next(waiting, None)) is not None:
-                    window.append((pool.submit(_parse, path, settings), path))
+                future, path = window.popleft()
+                try:
+                    item = future.result()
+                except BrokenProcessPool:  # a reader died (the OOM killer, say): read it here
+                    item = _parse(path, settings)
+                if (following := next(waiting, None)) is not None:
+                    window.append((_submitted(pool, following, settings), following))
                 yield item
 
         yield _in_order(ordered, results(), step)
@@ -265,17 +268,14 @@ def _parsed_in_order(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_one_here(window: deque[tuple[Future[_Parsed], Path]], settings: Settings) -> bool:
-    """Rather than wait for the next file, read a file no reader has started in this process:
-    the next one if it is still queued, else the last. False when every file is under way."""
-    for position in (0, *range(len(window) - 1, 0, -1)):
-        future, path = window[position]
-        if future.cancel():
-            here: Future[_Parsed] = Future()
-            here.set_result(_parse(path, settings))
-            window[position] = (here, path)
-            return True
-    return False
+def _submitted(pool: ProcessPoolExecutor, path: Path, settings: Settings) -> Future[_Parsed]:
+    """``path`` handed to a reader; once a reader has died, read here when its turn comes."""
+    try:
+        return pool.submit(_parse, path, settings)
+    except BrokenProcessPool:
+        broken: Future[_Parsed] = Future()
+        broken.set_exception(BrokenProcessPool("a reader process ended"))
+        return broken
 
 
 def _in_order(

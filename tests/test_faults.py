@@ -343,3 +343,47 @@ def test_an_ingest_of_many_files_killed_at_any_moment_loses_nothing(drop, tmp_pa
         }
         assert {sha(d) for n, d in dropped.items() if n not in good} <= quarantined, label
     assert len(killed_while_running) >= 4, killed_while_running
+
+
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_reader_process_killed_mid_ingest_leaves_the_run_to_finish_its_files(drop, tmp_path):
+    root = Path(shutil.copytree(drop, tmp_path / "ws"))
+    config = root / "ledger-batch.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "workers = 3\n", encoding="utf-8")
+    dropped = contents(root / "inbox")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger_batch", "-w", str(root), "ingest"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
+    killed = None
+    deadline = time.monotonic() + 60
+    while killed is None and process.poll() is None and time.monotonic() < deadline:
+        readers = children_of(process.pid)
+        if readers:  # as the OOM killer would: a reader ends in the middle of its work
+            os.kill(readers[0], signal.SIGKILL)
+            killed = readers[0]
+        time.sleep(0.001)
+    _, stderr = process.communicate(timeout=120)
+
+    assert killed is not None
+    assert process.returncode == 1, stderr.decode()  # the bad months, quarantined as always
+    assert b"Traceback" not in stderr
+    assert names_in(root / "inbox") == []
+    assert_nothing_lost_nothing_half_stored(root, dropped)
+    with closing(sqlite3.connect(root / "ledger.db")) as db:
+        months = db.execute("SELECT period, version FROM files WHERE kind = 'month'")
+        assert sorted(months) == [(f"2025-{m:02d}", 1) for m in range(1, GOOD_MONTHS + 1)]
