@@ -29,7 +29,17 @@ from ledger_batch.structure import sheet_structure
 HEADER_SCAN_ROWS = 30
 EXCEL_TEXT_LIMIT = 32_767
 _EDGE_SPACE = "\t\n\r\x0b\x0c \u3000\u00a0\u200b\u200c\u200d\u2060\ufeff"
-_ALL_SPACE = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\u2060\ufeff]+")
+_SPACE_CHARACTERS = "".join(
+    [*(chr(c) for c in range(0x3001) if chr(c).isspace()), "\u200b\u200c\u200d\u2060\ufeff"]
+)
+"""Every kind of space: Unicode's (Python's ``\\s``) and the zero-width ones."""
+_CONTROL_CHARACTERS = "".join(
+    chr(c)
+    for first, last in ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F))
+    for c in range(first, last + 1)
+)
+"""C0 and C1 control characters, less tab and line breaks (which are spaces)."""
+_ALL_SPACE = re.compile("[" + re.escape(_SPACE_CHARACTERS) + "]+")
 _TEXT_DATE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
@@ -38,7 +48,7 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _INVALID = object()
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[" + re.escape(_CONTROL_CHARACTERS) + "]")
 
 
 @dataclass
@@ -58,21 +68,14 @@ def structured_text(value: str) -> str:
     return _ALL_SPACE.sub("", unicodedata.normalize("NFKC", value))
 
 
-_SPACE_CHARACTERS = "".join(
-    [*(chr(c) for c in range(0x3001) if chr(c).isspace()), "\u200b\u200c\u200d\u2060\ufeff"]
-)
-"""What ``_ALL_SPACE`` removes (Python's ``\\s`` and the zero-width characters), spelled out
-for Arrow's regular expressions, whose ``\\s`` is ASCII only."""
-_ARROW_SPACES = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE_CHARACTERS) + "]+"
-_ARROW_CONTROL = r"[\x{0}-\x{8}\x{b}\x{c}\x{e}-\x{1f}\x{7f}-\x{9f}]"
-"""``_CONTROL`` for Arrow."""
+def _arrow_class(characters: str) -> str:
+    """A character class of ``characters`` for Arrow's regular expressions (RE2), whose
+    ``\\s`` is ASCII only: every code point spelled out."""
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in characters) + "]"
 
 
-def content_hash_column(records: pd.DataFrame) -> list[int | None]:
-    """The ``content_hash`` of each submission: worked out while normalising, else now."""
-    if "content_hash" in records:
-        return records["content_hash"].tolist()
-    return content_hashes(records["content"])
+_ARROW_SPACES = _arrow_class(_SPACE_CHARACTERS) + "+"
+_ARROW_CONTROL = _arrow_class(_CONTROL_CHARACTERS)
 
 
 def content_hashes(contents: Iterable[object]) -> list[int | None]:
@@ -117,22 +120,12 @@ def parse_decimal_text(text: str) -> Decimal | None:
 
 
 def _converter(spec: Field) -> Callable[[str], object]:
+    """How one distinct text of a date, number or choice column becomes its value."""
     if spec.kind == "date":
         return lambda text: parse_date_text(text) or _INVALID
     if spec.kind == "number":
         return lambda text: _INVALID if (d := parse_decimal_text(text)) is None else d
-    if spec.kind == "choice":
-        return lambda text: spec.canonical_choice(structured_text(text)) or _INVALID
-    if spec.kind == "id":
-        return lambda text: _no_controls(structured_text(text))
-    if spec.kind == "name":
-        return lambda text: _no_controls(_ALL_SPACE.sub("", text))
-    return lambda text: text.strip(_EDGE_SPACE)
-
-
-def _no_controls(value: str) -> object:
-    """An ID or name with an invisible control character matches nobody: unreadable."""
-    return _INVALID if _CONTROL.search(value) else value
+    return lambda text: spec.canonical_choice(structured_text(text)) or _INVALID
 
 
 def excel_length(text: str) -> int:
@@ -297,12 +290,13 @@ def _convert_column(
         for position in np.flatnonzero(unreadable):
             unreadable[position] = excel_length(texts[int(position)].as_py()) > EXCEL_TEXT_LIMIT
     elif spec.kind in ("id", "name"):  # mostly distinct (item numbers): all in Arrow
+        # An ID or name with an invisible control character matches nobody: unreadable.
         squeezed = pc.utf8_normalize(texts, "NFKC") if spec.kind == "id" else texts
         squeezed = pc.replace_substring_regex(squeezed, _ARROW_SPACES, "")
         values = squeezed.to_numpy(zero_copy_only=False).astype(object)
         control = pc.match_substring_regex(squeezed, _ARROW_CONTROL)
         unreadable = pc.fill_null(control, False).to_numpy(zero_copy_only=False).copy()
-    else:
+    else:  # dates, numbers, choices
         encoded = pc.dictionary_encode(texts)
         convert = _converter(spec)
         distinct = [convert(text) for text in encoded.dictionary.to_pylist()]

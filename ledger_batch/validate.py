@@ -19,7 +19,7 @@ import pandas as pd
 from ledger_batch.config import Rules, Seat
 from ledger_batch.errors import Problem
 from ledger_batch.fields import NO, STAGES
-from ledger_batch.normalise import LedgerFile, SheetRecords, content_hash_column
+from ledger_batch.normalise import LedgerFile, SheetRecords
 from ledger_batch.periods import month_end, month_start, split_period
 
 DATE_FIELD = {
@@ -388,7 +388,7 @@ def _inspection_problems(sheet: SheetRecords) -> list[Problem]:
 def _duplicate_item_warnings(sheet: SheetRecords, known: KnownItems) -> list[Problem]:
     """A warning for each item whose content its author already reported (here or before)."""
     records = sheet.records
-    keys = content_hash_column(records)
+    keys = records["content_hash"].tolist()
     people = list(records["employee_id"])
     seen = known.duplicates({(e, k) for e, k in zip(people, keys, strict=True) if e and k})
     warnings = []
