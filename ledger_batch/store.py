@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ledger_batch.fields import LEDGERS, MONTH_LEDGERS, Ledger, ledger_named
-from ledger_batch.normalise import LedgerFile, content_hash_column, content_hashes
+from ledger_batch.normalise import LedgerFile, content_hashes
 
 SCHEMA_VERSION = 1
 SOURCE_COLUMNS = ("file_id", "period", "source_sheet", "source_row")
@@ -269,7 +269,7 @@ class Store:
         ]
         if ledger.name == "submissions":
             columns.append("content_hash")
-            field_values.append(content_hash_column(records))
+            field_values.append(records["content_hash"].tolist())
         placeholders = ", ".join("?" * len(columns))
         rows = zip(*field_values, strict=True)
         db.executemany(
@@ -320,7 +320,16 @@ class Store:
         if periods is not None:
             sql += f" WHERE t.period IN ({', '.join('?' * len(periods))})"
             params += periods
-        cursor = self.connection.execute(sql + " ORDER BY t.period, t.source_row", params)
+        return self._typed_rows(ledger, sql + " ORDER BY t.period, t.source_row", params)
+
+    def load_file_rows(self, ledger_name: str, file_id: int) -> pd.DataFrame:
+        """Rows a given file brought for a ledger (also for versions no longer in force)."""
+        ledger = ledger_named(ledger_name)
+        return self._typed_rows(ledger, f"SELECT * FROM {ledger.name} WHERE file_id = ?", [file_id])
+
+    def _typed_rows(self, ledger: Ledger, sql: str, params: list[object]) -> pd.DataFrame:
+        """The rows ``sql`` selects from a ledger's table, typed as the registry says."""
+        cursor = self.connection.execute(sql, params)
         names = [column[0] for column in cursor.description]
         columns = list(zip(*cursor.fetchall(), strict=True)) or [() for _ in names]
         frame = pd.DataFrame(
@@ -329,18 +338,7 @@ class Store:
                 for name, values in zip(names, columns, strict=True)
             }
         )
-        return typed_frame(frame, ledger)
-
-    def load_file_rows(self, ledger_name: str, file_id: int) -> pd.DataFrame:
-        """Rows a given file brought for a ledger (also for versions no longer in force)."""
-        ledger = ledger_named(ledger_name)
-        frame = pd.read_sql_query(
-            f"SELECT * FROM {ledger.name} WHERE file_id = ?",
-            self.connection,
-            params=[file_id],
-            dtype=object,
-        )
-        return typed_frame(frame, ledger)
+        return _typed_frame(frame, ledger)
 
     def roster_for(self, period: str) -> pd.DataFrame | None:
         """The roster in force in ``period`` (the newest one from its month on), or None."""
@@ -463,9 +461,8 @@ def _shared(values: tuple[object, ...], name: str, ledger: Ledger) -> list[objec
     return [once.setdefault(value, value) for value in values]
 
 
-def typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
-    """Turn stored text back into dates and Decimals; None for missing."""
-    frame = frame.astype(object).where(frame.notna(), None)
+def _typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+    """Turn stored text (None for NULL) back into dates and Decimals."""
     for spec in ledger.fields:
         if spec.name not in frame or frame.empty:
             continue
