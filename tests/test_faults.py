@@ -306,18 +306,23 @@ def kill_at(root: Path, moment: Callable[[], bool]) -> bool:
     return running
 
 
-def processes_of(root: Path) -> list[int]:
-    """Live processes whose command line names the workspace ``root``."""
-    found = []
+def live_processes() -> Iterator[tuple[int, int, list[bytes]]]:
+    """(pid, parent pid, command-line arguments) of every process that is not a zombie."""
     for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():  # self, thread-self, meminfo …
+            continue
         try:
             command = (entry / "cmdline").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
             continue
-        if str(root).encode() in command.split(b"\0") and state != "Z":
-            found.append(int(entry.name))
-    return found
+        if state != "Z":
+            yield int(entry.name), int(parent), command.split(b"\0")
+
+
+def processes_of(root: Path) -> list[int]:
+    """Live processes whose command line names the workspace ``root``."""
+    return [pid for pid, _, arguments in live_processes() if str(root).encode() in arguments]
 
 
 def test_an_ingest_of_many_files_killed_at_any_moment_loses_nothing(drop, tmp_path):
@@ -347,15 +352,7 @@ def test_an_ingest_of_many_files_killed_at_any_moment_loses_nothing(drop, tmp_pa
 
 def children_of(pid: int) -> list[int]:
     """Live processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
+    return [child for child, parent, _ in live_processes() if parent == pid]
 
 
 def test_a_reader_process_killed_mid_ingest_leaves_the_run_to_finish_its_files(drop, tmp_path):
