@@ -377,19 +377,18 @@ class Store:
         return {str(item_id): str(period) for item_id, period in rows}
 
     def duplicate_items(
-        self, keys: set[tuple[str, int]], excluding_period: str
+        self, hashes: set[int], excluding_period: str
     ) -> dict[tuple[str, int], str]:
-        """(工号, content hash) → the number of an in-force item with that content elsewhere."""
+        """(工号, content hash) → the number of an in-force item elsewhere with one of
+        ``hashes`` as its content hash (the lowest number, where several share both)."""
         sql = (
-            "SELECT t.employee_id, t.content_hash, MIN(t.item_id) FROM json_each(?) k CROSS "
-            "JOIN submissions t ON t.employee_id = json_extract(k.value, '$[0]') "
-            "AND t.content_hash = json_extract(k.value, '$[1]') "
+            "SELECT t.employee_id, t.content_hash, MIN(t.item_id) FROM submissions t "
             "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
-            "AND a.period = t.period WHERE t.period != ? "
-            "GROUP BY t.employee_id, t.content_hash"
+            "AND a.period = t.period WHERE t.content_hash IN (SELECT value FROM json_each(?)) "
+            "AND t.period != ? GROUP BY t.employee_id, t.content_hash"
         )
-        pairs = json.dumps(sorted(keys), ensure_ascii=False)
-        rows = self.connection.execute(sql, (pairs, excluding_period)).fetchall()
+        digests = json.dumps(sorted(hashes))
+        rows = self.connection.execute(sql, (digests, excluding_period)).fetchall()
         return {(str(e), int(k)): str(i) for e, k, i in rows}
 
     def events(self) -> list[Event]:
@@ -442,9 +441,9 @@ class StoredItems:
         """Items with these numbers (``ITEM_COLUMNS``)."""
         return self.store.items_by_id(item_ids, self.excluding_period)
 
-    def duplicates(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-        """(工号, content hash) → an item number with the same content."""
-        return self.store.duplicate_items(keys, self.excluding_period)
+    def duplicates(self, hashes: set[int]) -> dict[tuple[str, int], str]:
+        """(工号, content hash) → an item number with one of these content hashes."""
+        return self.store.duplicate_items(hashes, self.excluding_period)
 
     def with_prefix(self, prefix: str) -> dict[str, str]:
         """Item numbers starting with ``prefix`` → their month."""

@@ -40,8 +40,8 @@ class KnownItems(Protocol):
         """Items with these numbers: item_id, period, employee_id, name, date, content, truthful."""
         ...
 
-    def duplicates(self, keys: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-        """(工号, content hash) → the number of an item with the same content."""
+    def duplicates(self, hashes: set[int]) -> dict[tuple[str, int], str]:
+        """(工号, content hash) → the number of an item with one of these content hashes."""
         ...
 
     def with_prefix(self, prefix: str) -> dict[str, str]:
@@ -329,23 +329,20 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
 
 
 def _check_service(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
-    terms = dict(
-        zip(
-            roster["employee_id"],
-            zip(roster["appointed_on"], roster["dismissed_on"], strict=True),
-            strict=True,
-        )
-    )
+    """Items dated before the author's appointment or on/after their dismissal."""
+    terms = roster.drop_duplicates("employee_id", keep="last")
     records = sheet.records
-    term_of = [terms.get(employee_id, (None, None)) for employee_id in records["employee_id"]]
+    person = pd.Index(terms["employee_id"]).get_indexer(records["employee_id"].to_numpy(object))
+    # one more term at the end, for rows whose person the roster does not know: never
+    appointed = np.append(_days(terms["appointed_on"].tolist()), np.datetime64("NaT"))
+    dismissed = np.append(_days(terms["dismissed_on"].tolist()), np.datetime64("NaT"))
     days = _days(records["date"].tolist())
-    before = days < _days([appointed for appointed, _ in term_of])
-    after = days >= _days([dismissed for _, dismissed in term_of])
+    outside = (days < appointed[person]) | (days >= dismissed[person])
     problems = []
-    for position in np.flatnonzero(before | after).tolist():
-        appointed, dismissed = term_of[position]
+    for position in np.flatnonzero(outside).tolist():
+        term_row = terms.iloc[person[position]]
         day = records["date"].iat[position]
-        term = f"{appointed or ''} – {dismissed or ''}"
+        term = f"{term_row['appointed_on'] or ''} – {term_row['dismissed_on'] or ''}"
         problems.append(
             Problem(
                 "not_in_service",
@@ -364,8 +361,11 @@ def _check_service(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
 
 
 def _days(dates: list[date | None]) -> np.ndarray:
-    """Dates as numpy days; a missing date is NaT, which compares false with everything."""
-    return np.array(dates, dtype="datetime64[D]")
+    """Dates as numpy days; a missing date is NaT, which compares false with everything.
+    Each distinct date is converted once (a month's rows share a few dozen dates)."""
+    codes, distinct = pd.factorize(np.array(dates, dtype=object), use_na_sentinel=True)
+    days = np.array([*distinct, None], dtype="datetime64[D]")
+    return days[codes]
 
 
 def _inspection_problems(sheet: SheetRecords) -> list[Problem]:
@@ -386,32 +386,47 @@ def _inspection_problems(sheet: SheetRecords) -> list[Problem]:
 
 
 def _duplicate_item_warnings(sheet: SheetRecords, known: KnownItems) -> list[Problem]:
-    """A warning for each item whose content its author already reported (here or before)."""
+    """A warning for each item whose content its author already reported (here or before).
+
+    An item matches one in force in another month, else the first of its kind in this sheet.
+    """
     records = sheet.records
-    keys = records["content_hash"].tolist()
-    people = list(records["employee_id"])
-    seen = known.duplicates({(e, k) for e, k in zip(people, keys, strict=True) if e and k})
-    warnings = []
-    for row, employee_id, key, content, item_id in zip(
-        records["source_row"], people, keys, records["content"], records["item_id"], strict=True
-    ):
-        if key is None:
-            continue
-        if (employee_id, key) in seen:
-            warnings.append(
-                Problem(
-                    "possible_duplicate_item",
-                    "warning",
-                    sheet=sheet.sheet_name,
-                    row=int(row),
-                    column=sheet.columns["content"],
-                    value=str(content)[:40],
-                    params={"other": seen[(employee_id, key)]},
-                )
-            )
-        else:
-            seen[(employee_id, key)] = str(item_id)
-    return warnings
+    hashes = records["content_hash"]
+    compared = np.flatnonzero(hashes.notna().to_numpy())
+    if not len(compared):
+        return []
+    people = records["employee_id"].to_numpy(object)[compared]
+    keys = hashes.to_numpy(object)[compared]
+    item_ids = records["item_id"].to_numpy(object)[compared]
+    elsewhere = known.duplicates({int(key) for key in keys})
+    pair_codes, pair_count = _pair_codes(
+        pd.factorize(people, use_na_sentinel=False)[0], pd.factorize(keys)[0]
+    )
+    first = np.full(pair_count, -1, dtype=np.int64)
+    first[pair_codes[::-1]] = np.arange(len(pair_codes))[::-1]
+    repeated = first[pair_codes] != np.arange(len(pair_codes))
+    found: dict[int, str] = {}
+    if elsewhere:  # rare: compare the few rows sharing a digest with an item elsewhere
+        digests = {key for _, key in elsewhere}
+        for position in np.flatnonzero([key in digests for key in keys]).tolist():
+            other = elsewhere.get((people[position], keys[position]))
+            if other is not None and people[position]:
+                found[position] = other
+    for position in np.flatnonzero(repeated).tolist():
+        found.setdefault(position, str(item_ids[first[pair_codes[position]]]))
+    column = sheet.columns["content"]
+    return [
+        Problem(
+            "possible_duplicate_item",
+            "warning",
+            sheet=sheet.sheet_name,
+            row=int(records["source_row"].iat[compared[position]]),
+            column=column,
+            value=str(records["content"].iat[compared[position]])[:40],
+            params={"other": other},
+        )
+        for position, other in sorted(found.items())
+    ]
 
 
 def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[Problem]:

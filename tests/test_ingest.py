@@ -842,3 +842,34 @@ def test_an_item_number_used_twice_or_in_another_month_is_an_error_naming_both(
     assert "编号 202504-001 重复（另见第 3 行）" in report
     assert report.index("信息报送!A4") < report.index("信息报送!A5")  # in row order
     assert stored("SELECT period, item_id FROM submissions") == [("2025-03", "202503-001")]
+
+
+# --- possibly repeated items -----------------------------------------------------------------
+
+
+def test_an_item_its_author_already_reported_is_a_warning_naming_the_first(rostered, cli):
+    inbox = rostered.folder("inbox")
+    month_file(inbox, "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "井下通风不良")]})
+    assert cli("ingest").exit_code == 0
+    month_file(
+        inbox,
+        "2025-04.xlsx",
+        {
+            "信息报送": [
+                item("2025-04-01", "张三", "井下通风不良"),  # row 3: March's 202503-001
+                item("2025-04-02", "李四", "水泵房积水"),  # row 4: 202504-002
+                item("2025-04-03", "李四", "水泵房\u3000积水"),  # row 5: row 4 again
+                item("2025-04-04", "张三", "水泵房积水"),  # row 6: another author: not repeated
+                item("2025-04-05", "张三", "井下通风不良"),  # row 7: March's again
+            ]
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 0, result.output
+    warnings = [line.strip() for line in result.output.splitlines() if "可能是重复信息" in line]
+    assert len(warnings) == 3, result.output
+    assert "(信息报送!H3)" in warnings[0] and "与 202503-001 内容相同" in warnings[0]
+    assert "(信息报送!H5)" in warnings[1] and "与 202504-002 内容相同" in warnings[1]
+    assert "(信息报送!H7)" in warnings[2] and "与 202503-001 内容相同" in warnings[2]
