@@ -180,9 +180,9 @@ class Limits(_Frozen):
     )
     workers: NonNegativeInt = Field(
         0,
-        description="Processes working on a drop: the run itself, which validates and stores "
-        "one file at a time, and the rest reading files beside it (0: one per CPU core, at "
-        "most 5; 1: the run reads every file itself, one after another).",
+        description="Processes reading the files of a drop while the run validates and "
+        "stores them one at a time (0: one per CPU core, at most 4; 1: the run reads every "
+        "file itself, one after another).",
     )
     settle_seconds: Annotated[float, Field(ge=0)] = Field(
         2.0,

@@ -293,13 +293,20 @@ def _in_order(
 
 
 def _reader_count(configured: int, files: int) -> int:
-    """Reader processes for ``files`` files: ``workers`` (0: one per CPU core) less the run's
-    own process, which validates and stores; at most 4, none for a single file."""
+    """Reader processes for ``files`` files: ``workers`` of them (0: one per CPU core, at most
+    4); none when only one would read, or for a single file (the run reads it itself)."""
     if files <= 1:
         return 0
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    cores = configured or available or os.cpu_count() or 1
-    return max(0, min(cores - 1, 4, files))
+    wanted = configured or min(available or os.cpu_count() or 1, 4)
+    return 0 if wanted <= 1 else min(wanted, files)
+
+
+READER_NICENESS = 19
+"""Readers yield the CPU to the run: every file waits on the run, which validates and stores
+in order, while the readers only need to stay ahead of it. With one reader per core they
+take what the run leaves (measured on 2 cores: 1.8 s for the group's year, against 2.2 s
+with readers at the run's priority and 2.3 s with one reader fewer)."""
 
 
 def _pool_context() -> BaseContext:
@@ -312,8 +319,11 @@ def _pool_context() -> BaseContext:
 
 def _worker_setup() -> None:
     """A reading worker leaves Ctrl-C to the run that started it, and ends with it: it holds
-    a copy of the workspace lock, which must not outlive that run."""
+    a copy of the workspace lock, which must not outlive that run. It reads at a lower
+    priority than the run (``READER_NICENESS``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        os.nice(READER_NICENESS)
     if sys.platform == "linux":
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
