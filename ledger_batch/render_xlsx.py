@@ -159,7 +159,9 @@ def put(cell: Cell, value: object, kind: str = "text", style: StyleArray | None 
     if isinstance(value, Decimal):
         cell.value = int(value) if kind in ("int", "score") else float(value)
     elif isinstance(value, str):
-        cell.value = safe_text(value)
+        # Stored as openpyxl's value setter stores text once it has checked it; safe_text has
+        # already removed what that check refuses and cut the text to Excel's limit.
+        cell._value = safe_text(value)
         cell.data_type = "s"
         return
     else:
