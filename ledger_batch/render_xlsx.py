@@ -300,7 +300,7 @@ def _write_table(
     header_style: StyleArray | None = None,
     size: float = 11,
 ) -> int:
-    header = header_style or styles.header()
+    header = header_style if header_style is not None else styles.header()
     for index, column in enumerate(table.columns, start=1):
         put(sheet.cell(header_row, index), column.label, style=header)
     row_number = header_row
