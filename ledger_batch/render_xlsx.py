@@ -14,9 +14,10 @@ import tomllib
 import unicodedata
 from copy import copy
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import LXML, Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ledger_batch.reports import REGISTER_FIELDS, Chart, Column, Report, Section, Table
 from ledger_batch.templating import environment
+from ledger_batch.xlsx_rows import StreamedBodies, TableBody, save_workbook
 
 NUMBER_FORMATS = {
     "int": "0",
@@ -137,6 +139,8 @@ def safe_text(value: str) -> str:
     Excel counts the limit in UTF-16 units, so a character outside the BMP (𠮷) counts twice.
     """
     cleaned = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if len(cleaned) <= EXCEL_TEXT_LIMIT // 2:  # within the limit even if every one counts twice
+        return cleaned
     units = cleaned.encode("utf-16-le")
     if len(units) <= 2 * EXCEL_TEXT_LIMIT:
         return cleaned
@@ -180,6 +184,8 @@ class CellStyles:
     def __init__(self, workbook: Workbook) -> None:
         self.workbook = workbook
         self.arrays: dict[str, StyleArray] = {}
+        self.bodies = StreamedBodies()
+        """Table bodies in these styles, written into their sheets when the workbook is saved."""
 
     def header(
         self, fill: str = "DDEBF7", size: float = 11, bold: bool = True, color: str = "000000"
@@ -248,6 +254,18 @@ def sheet_title(text: str, taken: set[str]) -> str:
 
 def write_workbook(report: Report, path: Path, layout: RegisterLayout | None = None) -> None:
     """Write ``report`` as an xlsx at ``path``."""
+    workbook, bodies = build_workbook(report, layout)
+    if LXML:
+        save_workbook(workbook, path, bodies)
+    else:
+        write_cells(workbook, bodies)
+        workbook.save(path)
+
+
+def build_workbook(
+    report: Report, layout: RegisterLayout | None = None
+) -> tuple[Workbook, StreamedBodies]:
+    """The workbook of ``report``, with its table bodies apart, to be written as it is saved."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
@@ -258,7 +276,22 @@ def write_workbook(report: Report, path: Path, layout: RegisterLayout | None = N
             _write_register(sheet, report, section, layout, styles)
         else:
             _write_section(sheet, report, section, styles)
-    workbook.save(path)
+    return workbook, styles.bodies
+
+
+def write_cells(workbook: Workbook, bodies: StreamedBodies) -> None:
+    """Table bodies as openpyxl cells, with the styles they take when streamed.
+
+    How a report is saved when openpyxl writes without lxml (``OPENPYXL_LXML=False``), since
+    streaming puts rows into lxml's output; and what the streamed rows are tested against.
+    """
+    for title, sheet_bodies in bodies.by_sheet.items():
+        sheet = workbook[title]
+        for body in sheet_bodies:
+            for row_number, values in enumerate(body.rows, start=body.first_row):
+                for column, (kind, value) in enumerate(zip(body.kinds, values, strict=True), 1):
+                    style = body.style_of(kind, kind == "text" and body.wraps(value))
+                    put(sheet.cell(row_number, column), value, kind, style)
 
 
 def _heading(sheet: Worksheet, report: Report, section: Section, width: int) -> None:
@@ -283,7 +316,7 @@ def _write_section(sheet: Worksheet, report: Report, section: Section, styles: C
     _heading(sheet, report, section, width)
     if table is not None:
         _write_table(sheet, table, HEADER_ROW, styles)
-        sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
+        sheet.freeze_panes = f"A{HEADER_ROW + 1}"
         if table.rows:
             end = get_column_letter(len(table.columns))
             sheet.auto_filter.ref = f"A{HEADER_ROW}:{end}{HEADER_ROW + len(table.rows)}"
@@ -300,31 +333,41 @@ def _write_table(
     header_style: StyleArray | None = None,
     size: float = 11,
 ) -> int:
+    """The header row, then the rows and totals as bodies streamed when the workbook is saved;
+    the number of the table's last row."""
     header = header_style if header_style is not None else styles.header()
     for index, column in enumerate(table.columns, start=1):
         put(sheet.cell(header_row, index), column.label, style=header)
-    row_number = header_row
-    for row_number, row in enumerate(table.rows, start=header_row + 1):
-        _write_row(sheet, row_number, row, table.columns, styles, size=size)
-    if table.totals is not None:
-        row_number += 1
-        _write_row(sheet, row_number, table.totals, table.columns, styles, total=True, size=size)
-    return row_number
+    kinds = [column.kind for column in table.columns]
+    for first_row, rows, total in (
+        (header_row + 1, table.rows, False),
+        (
+            header_row + 1 + len(table.rows),
+            [table.totals] if table.totals is not None else [],
+            True,
+        ),
+    ):
+        styles.bodies.add(
+            sheet,
+            TableBody(
+                first_row,
+                rows,
+                kinds,
+                style_of=partial(_body_style, styles, total=total, size=size),
+                wraps=_wraps,
+                clean_text=safe_text,
+            ),
+        )
+    return header_row + len(table.rows) + (table.totals is not None)
 
 
-def _write_row(
-    sheet: Worksheet,
-    row_number: int,
-    values: list[object],
-    columns: list[Column],
-    styles: CellStyles,
-    total: bool = False,
-    size: float = 11,
-) -> None:
-    for index, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
-        wrap = column.kind == "text" and wider_than(value, 40)
-        style = styles.body(column.kind, total=total, wrap=wrap, size=size)
-        put(sheet.cell(row_number, index), value, column.kind, style=style)
+def _body_style(styles: CellStyles, kind: str, wrap: bool, total: bool, size: float) -> StyleArray:
+    return styles.body(kind, total=total, wrap=wrap, size=size)
+
+
+def _wraps(value: object) -> bool:
+    """Whether a text cell wraps: text wider than 40 character widths."""
+    return wider_than(value, 40)
 
 
 def _fit_widths(sheet: Worksheet, table: Table) -> None:
@@ -386,7 +429,7 @@ def _write_chart(sheet: Worksheet, chart: Chart, column: int, top: int) -> int:
         )
         bars += lines
     bars.width, bars.height = max(12, len(chart.bars) * 0.9), 8
-    sheet.add_chart(bars, sheet.cell(top, column + 2 + len(chart.thresholds)).coordinate)
+    sheet.add_chart(bars, f"{get_column_letter(column + 2 + len(chart.thresholds))}{top}")
     return max(last, top + 16)
 
 
@@ -419,7 +462,7 @@ def _write_register(
     sheet.row_dimensions[HEADER_ROW].height = style.row_height
     for row in range(HEADER_ROW + 1, last + 1):
         sheet.row_dimensions[row].height = layout.body_style.row_height
-    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{last - 1}"
     _sign_off(sheet, layout, last + 2, width, zh)
     _print_setup(sheet, HEADER_ROW, landscape=True)
