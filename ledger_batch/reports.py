@@ -18,7 +18,7 @@ import pandas as pd
 from ledger_batch.assess import MonthFigures, PayoutFigures, QuarterFigures
 from ledger_batch.config import Settings, Tier
 from ledger_batch.fields import CATEGORIES, STAGES
-from ledger_batch.labels import format_cell, label, value_label, warning_text
+from ledger_batch.labels import VALUE_LABELS, format_cell, label, value_label, warning_text
 from ledger_batch.messages import Lang
 from ledger_batch.money import amount_in_capitals
 from ledger_batch.score import reached_stages
@@ -119,12 +119,17 @@ def table_from(
     """A Table of the named frame columns, coded values spelled out."""
     cols = [Column(key, label(key, lang), kind) for key, kind in columns]
     keys = [key for key, _ in columns]
-    rows = [
-        [value_label(value, lang) for value in row]
-        for row in (frame[keys].itertuples(index=False) if not frame.empty else [])
-    ]
+    labelled = [_spelled_out(frame[key].tolist(), lang) for key in keys]
+    rows = [list(row) for row in zip(*labelled, strict=True)] if not frame.empty else []
     total_row = [totals.get(key) for key in keys] if totals is not None else None
     return Table(cols, rows, total_row)
+
+
+def _spelled_out(values: list[object], lang: Lang) -> list[object]:
+    """A column's values with coded ones spelled out; a column without any, as it is."""
+    if not any(isinstance(value, str) and value in VALUE_LABELS for value in set(values)):
+        return values
+    return [value_label(value, lang) for value in values]
 
 
 def tone_for(score: int, tiers: Sequence[Tier]) -> Tone:

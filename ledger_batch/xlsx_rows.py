@@ -198,6 +198,7 @@ class _CellWriter:
         self.style_ids: dict[tuple[str, bool], int] = {}
         self.registry = ws.parent._cell_styles
         self.wraps = body.wraps
+        self.memo: dict[tuple[object, str, type], str] = {}
         self.clean_text = body.clean_text
 
     def row(self, row_number: int, values: Sequence[object]) -> str:
@@ -206,37 +207,38 @@ class _CellWriter:
                 f"row {row_number} has {len(values)} values for {len(self.letters)} columns"
             )
         number = str(row_number)
-        parts = []
-        for letter, kind, value in zip(self.letters, self.body.kinds, values, strict=True):
-            if value.__class__ is not str or not value:
-                parts.append(self.cell(letter + number, value, kind))
-                continue
-            # Text, most of a report's cells: cell() inlined.
-            key = (kind, kind == "text" and self.wraps(value))
-            style = self.style_ids[key] if key in self.style_ids else self.style_id(*key)
-            text = self.clean_text(value)
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            parts.append(
-                f'<c r="{letter}{number}" s="{style}" t="inlineStr"><is><t{space}>'
-                f"{_escape(text)}</t></is></c>"
-            )
-        return "".join(parts)
+        return "".join(
+            self.text_cell(letter + number, value, kind)
+            if value.__class__ is str and value
+            else self.cell(letter + number, value, kind)
+            for letter, kind, value in zip(self.letters, self.body.kinds, values, strict=True)
+        )
 
     def cell(self, ref: str, value: object, kind: str) -> str:
-        style = self.style_id(kind, kind == "text" and self.body.wraps(value))
-        if value is None or value == "":
-            return f'<c r="{ref}" s="{style}"/>'
-        if isinstance(value, str):
-            text = self.body.clean_text(value)
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            return (
-                f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-            )
-        number = _number(value, kind, self.epoch)
+        if isinstance(value, str) and value:
+            return self.text_cell(ref, value, kind)
+        key = (value, kind, value.__class__)
+        if value != value:  # NaN: never equal to itself, so never found again
+            return f'<c r="{ref}"{self.after_reference(value, kind)}'
+        if key not in self.memo:  # amounts, counts and dates repeat: each worked out once
+            self.memo[key] = self.after_reference(value, kind)
+        return f'<c r="{ref}"{self.memo[key]}'
+
+    def text_cell(self, ref: str, value: str, kind: str) -> str:
+        key = (kind, kind == "text" and self.wraps(value))
+        style = self.style_ids[key] if key in self.style_ids else self.style_id(*key)
+        text = self.clean_text(value)
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
+    def after_reference(self, value: object, kind: str) -> str:
+        """A cell's XML after its reference, for anything but non-empty text."""
+        style = self.style_id(kind, kind == "text" and self.wraps(value))
+        number = None if value is None or value == "" else _number(value, kind, self.epoch)
         if number is None:
-            return f'<c r="{ref}" s="{style}"/>'
+            return f' s="{style}"/>'
         kind_code = "b" if isinstance(value, bool) else "n"
-        return f'<c r="{ref}" s="{style}" t="{kind_code}"><v>{number}</v></c>'
+        return f' s="{style}" t="{kind_code}"><v>{number}</v></c>'
 
     def style_id(self, kind: str, wrap: bool) -> int:
         # What openpyxl's ``cell.style_id`` does: the style array's position among the
