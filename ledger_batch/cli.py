@@ -6,10 +6,13 @@ Exit codes: 0 success; 1 a file was quarantined; 2 a usage, configuration or dat
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -742,5 +745,25 @@ def _sample_year(samples: list[Path]) -> int:
 
 
 def main() -> None:
-    """Console entry point."""
-    cli()
+    """Console entry point.
+
+    Once the command is done — its files closed, its store closed, its reader processes
+    joined, its output flushed and the exit handlers run — the process ends without tearing
+    the interpreter down: freeing pandas, Arrow and every module object one by one takes
+    0.3–0.4 s and changes nothing a user could see.
+    """
+    try:
+        cli()
+        status: object = 0
+    except SystemExit as stop:
+        status = stop.code
+    if status is None:
+        status = 0
+    elif not isinstance(status, int):  # sys.exit("message"): printed, exit status 1
+        click.echo(str(status), err=True)
+        status = 1
+    atexit._run_exitfuncs()  # what a normal exit runs (logging, temporary files, children)
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe (| head) takes nothing more
+            stream.flush()
+    os._exit(status)

@@ -36,6 +36,25 @@ def test_python_dash_m_works() -> None:
     assert "ingest" in done.stdout
 
 
+def test_the_command_ends_with_its_exit_status_and_its_whole_output(tmp_path: Path) -> None:
+    """The real entry point ends the process quickly once done: the status, every line of
+    output (into a pipe), and the store must all be there."""
+    workspace = tmp_path / "联络员"
+    command = [sys.executable, "-m", "ledger_batch", "-w", str(workspace)]
+    subprocess.run([*command, "-q", "init", str(workspace)], check=True, capture_output=True)
+    (workspace / "inbox" / "2025-03 经理联络员台账.xlsx").write_bytes(b"not a workbook at all")
+    done = subprocess.run([*command, "ingest"], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # a file was quarantined
+    assert "2025-03 经理联络员台账.xlsx" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    quarantined = [p.name for p in (workspace / "quarantine").iterdir() if p.suffix == ".xlsx"]
+    assert len(quarantined) == 1 and quarantined[0].endswith("_2025-03 经理联络员台账.xlsx")
+    history = subprocess.run([*command, "history", "2025"], capture_output=True, text=True)
+    assert history.returncode == 0, history.stderr
+    usage = subprocess.run([*command, "month", "March"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "YYYY-MM" in usage.stdout + usage.stderr
+
+
 def test_init_creates_the_workspace_and_twice_changes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "联络员"
     assert run("init", str(target)).exit_code == 0
@@ -134,9 +153,11 @@ def test_the_built_wheel_ships_templates_and_samples_and_runs_demo(tmp_path: Pat
         check=True,
     ).stdout.split()
     assert all(line.startswith(str(target)) for line in where)
+    scratch = tmp_path / "scratch"  # the temporary folder of the run
+    scratch.mkdir()
     demo = subprocess.run(
         [sys.executable, "-m", "ledger_batch", "demo", str(tmp_path / "demo")],
-        env=env,
+        env={**env, "TMPDIR": str(scratch)},
         cwd=tmp_path,
         text=True,
         capture_output=True,
@@ -144,6 +165,7 @@ def test_the_built_wheel_ships_templates_and_samples_and_runs_demo(tmp_path: Pat
     assert demo.returncode == 0, demo.stderr
     assert (tmp_path / "demo" / STORE_NAME).exists()
     assert not list((tmp_path / "demo" / "quarantine").iterdir())
+    assert not list(scratch.iterdir())  # every temporary file of the workbooks removed
 
 
 def test_history_lists_every_kind_of_event_of_the_year_without_failing() -> None:
