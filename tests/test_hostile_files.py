@@ -22,8 +22,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlwt
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger_batch.fields import SUBMISSIONS
+from ledger_batch.sheet_layout import _UNUSUAL_CELL, _beyond, _found
 from ledger_batch.workspace import Workspace
 from tests.hostile import (
     PEAK_MB_BOUND,
@@ -509,3 +512,39 @@ def test_header_only_sheets_store_the_month_and_warn_that_nobody_reported(roster
     assert month.exit_code == 0, month.output
     for name in ("张三", "李四", "王芳"):
         assert name in month.output
+
+
+# --- the guard's scans in RE2 agree with Python's patterns ----------------------------------
+
+LOOK_AROUND_UNUSUAL_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]+\d+")')
+"""The unusual-cell pattern as Python writes it, with look-arounds (RE2 has none)."""
+
+XML_BITS = st.lists(
+    st.sampled_from(
+        [b"<c", b"<c ", b" ", b"r", b"=", b'"', b"'", b" r=", b'<c r="', b"A", b"Q", b"Z",
+         b"AB", b"XFD", b"a", b"0", b"1", b"9", b"10", b"1048576", b">", b"/>", b"</c>",
+         b"\t", b"\n", b"\r", b"\x0b", b"\xff", b"\xc3\xa9", b"\x00", b"<row", b"<col"]
+    ),
+    max_size=40,
+).map(b"".join)  # fmt: skip
+
+
+@given(XML_BITS)
+def test_the_unusual_cell_scan_matches_what_the_look_around_pattern_matches(piece: bytes) -> None:
+    assert _found(_UNUSUAL_CELL, piece) == bool(LOOK_AROUND_UNUSUAL_CELL.search(piece))
+
+
+@given(st.integers(1, 16_384), st.integers(1, 1_048_576), XML_BITS)
+def test_the_beyond_scan_matches_what_python_matches(column: int, row: int, piece: bytes) -> None:
+    pattern = _beyond(column, row)
+    assert _found(pattern, piece) == bool(re.compile(pattern.encode()).search(piece))
+
+
+def test_the_beyond_scan_finds_a_cell_right_of_or_below_the_extent() -> None:
+    extent = _beyond(15, 10_001)  # O10001: 15 columns, 10,001 rows
+    assert not _found(extent, b'<row r="7"><c r="A7"/><c r="O10001" t="s"><v>1</v></c>')
+    assert _found(extent, b'<c r="P7">')  # column 16
+    assert _found(extent, b'<c r="AA1">')
+    assert _found(extent, b'<c r="A10002">')
+    assert _found(extent, b'<c r="B0099999">')  # leading zeros do not hide a row
+    assert not _found(extent, b'<c r="B09999">')
