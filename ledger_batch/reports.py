@@ -214,9 +214,19 @@ def funnel_chart(by_stage_reached: dict[str, int], lang: Lang) -> Chart:
 
 
 def _entries_table(entries: pd.DataFrame, scores: pd.DataFrame, lang: Lang) -> Table:
+    return _sources_table(_named_entries(entries, scores), lang)
+
+
+def _named_entries(entries: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Score entries with each liaison's name and unit, in the order the reports list them."""
     named = entries.merge(scores[["employee_id", "name", "unit"]], on="employee_id", how="left")
     named = named.sort_values(["unit", "name", "period", "kind"], kind="stable")
     named["source_row"] = named["source_row"].map(lambda r: r or None)
+    return named
+
+
+def _sources_table(named: pd.DataFrame, lang: Lang) -> Table:
+    """Where every point came from: the named entries, file, sheet and row."""
     return table_from(
         named,
         [
@@ -600,13 +610,14 @@ def _loop_table(figures: PayoutFigures, lang: Lang) -> Table:
 def statement_reports(figures: PayoutFigures, settings: Settings, lang: Lang) -> list[Report]:
     """One personal statement (个人考核通知单) per liaison: their own figures only."""
     scores = register_frame(figures, settings, lang)
-    entries_of = _split_by_person(figures.result.entries)
+    named = _named_entries(figures.result.entries, scores)  # once, not once per liaison
+    entries_of = _split_by_person(named)
     items_of = _split_by_person(figures.items)
     reports = []
     for index in range(len(scores)):
         mine = scores.iloc[[index]]
         person = str(mine.iloc[0]["employee_id"])
-        entries = entries_of.get(person, figures.result.entries.iloc[0:0])
+        entries = entries_of.get(person, named.iloc[0:0])
         items = items_of.get(person, figures.items.iloc[0:0])
         reports.append(_statement(mine, entries, items, figures, settings, lang))
     return reports
@@ -621,7 +632,7 @@ def _split_by_person(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def _statement(
     mine: pd.DataFrame,
-    entries: pd.DataFrame,
+    entries: pd.DataFrame,  # the liaison's named entries (_named_entries)
     items: pd.DataFrame,
     figures: PayoutFigures,
     settings: Settings,
@@ -646,7 +657,7 @@ def _statement(
         [Column("item", label("item", lang)), Column("value", label("value", lang))],
         [[label(key, lang), format_cell(first[key], kind)] for key, kind in summary_keys],
     )
-    sources = _entries_table(entries, mine, lang)
+    sources = _sources_table(entries, lang)
     own_items = table_from(
         items.rename(columns={"kind": "item_kind"}),
         [
