@@ -78,8 +78,8 @@ class StreamedBodies:
 def save_workbook(workbook: Workbook, path: Path, bodies: StreamedBodies) -> None:
     """Save ``workbook`` at ``path`` with ``bodies`` in their sheets (as ``Workbook.save``)."""
     workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
-    archive = ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True)
-    _BodiesExcelWriter(workbook, archive, bodies).save()
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:  # closed on failure too
+        _BodiesExcelWriter(workbook, archive, bodies).write_data()
 
 
 class _BodiesExcelWriter(ExcelWriter):
@@ -99,7 +99,10 @@ class _BodiesExcelWriter(ExcelWriter):
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
         writer = _BodiesSheetWriter(ws, bodies)
-        writer.write()
+        try:
+            writer.write()
+        finally:
+            writer.handle.close()
         ws._rels = writer._rels
         self._archive.write(writer.path, ws.path[1:])
         self.manifest.append(ws)
