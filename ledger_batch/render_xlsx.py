@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ledger_batch.reports import REGISTER_FIELDS, Chart, Column, Report, Section, Table
 from ledger_batch.templating import environment
-from ledger_batch.xlsx_rows import StreamedBodies, TableBody, save_workbook
+from ledger_batch.xlsx_rows import INTEGER_KINDS, StreamedBodies, TableBody, save_workbook
 
 NUMBER_FORMATS = {
     "int": "0",
@@ -161,7 +161,7 @@ def put(cell: Cell, value: object, kind: str = "text", style: StyleArray | None 
         cell.value = None
         return
     if isinstance(value, Decimal):
-        cell.value = int(value) if kind in ("int", "score") else float(value)
+        cell.value = int(value) if kind in INTEGER_KINDS else float(value)
     elif isinstance(value, str):
         # Stored as openpyxl's value setter stores text once it has checked it; safe_text has
         # already removed what that check refuses and cut the text to Excel's limit.
@@ -290,7 +290,7 @@ def write_cells(workbook: Workbook, bodies: StreamedBodies) -> None:
         for body in sheet_bodies:
             for row_number, values in enumerate(body.rows, start=body.first_row):
                 for column, (kind, value) in enumerate(zip(body.kinds, values, strict=True), 1):
-                    style = body.style_of(kind, kind == "text" and body.wraps(value))
+                    style = body.style_of(kind, body.wrapped(kind, value))
                     put(sheet.cell(row_number, column), value, kind, style)
 
 

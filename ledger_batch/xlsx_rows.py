@@ -40,7 +40,7 @@ CHUNK_ROWS = 1_000
 """Rows written in one piece: few writes, and a piece of a few hundred kilobytes."""
 
 INTEGER_KINDS = ("int", "score")
-"""Column kinds whose Decimal values are written as integers (as ``render_xlsx.put`` does)."""
+"""Column kinds whose Decimal values are written as integers (here and in ``render_xlsx.put``)."""
 
 
 @dataclass
@@ -62,6 +62,10 @@ class TableBody:
     @property
     def last_row(self) -> int:
         return self.first_row + len(self.rows) - 1
+
+    def wrapped(self, kind: str, value: object) -> bool:
+        """Whether a cell of this kind and value wraps its text."""
+        return kind == "text" and self.wraps(value)
 
 
 @dataclass
@@ -200,9 +204,7 @@ class _CellWriter:
         self.epoch = ws.parent.epoch
         self.style_ids: dict[tuple[str, bool], int] = {}
         self.registry = ws.parent._cell_styles
-        self.wraps = body.wraps
         self.memo: dict[tuple[object, str, type], str] = {}
-        self.clean_text = body.clean_text
 
     def row(self, row_number: int, values: Sequence[object]) -> str:
         if len(values) != len(self.letters):
@@ -228,15 +230,14 @@ class _CellWriter:
         return f'<c r="{ref}"{self.memo[key]}'
 
     def text_cell(self, ref: str, value: str, kind: str) -> str:
-        key = (kind, kind == "text" and self.wraps(value))
-        style = self.style_ids[key] if key in self.style_ids else self.style_id(*key)
-        text = self.clean_text(value)
+        style = self.style_id(kind, self.body.wrapped(kind, value))
+        text = self.body.clean_text(value)
         space = ' xml:space="preserve"' if text != text.strip() else ""
         return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
 
     def after_reference(self, value: object, kind: str) -> str:
         """A cell's XML after its reference, for anything but non-empty text."""
-        style = self.style_id(kind, kind == "text" and self.wraps(value))
+        style = self.style_id(kind, self.body.wrapped(kind, value))
         number = None if value is None or value == "" else _number(value, kind, self.epoch)
         if number is None:
             return f' s="{style}"/>'
