@@ -224,10 +224,13 @@ def _processing_order(item: _Parsed) -> tuple[int, str, int, str]:
 def _earliest_order(path: Path) -> tuple[int, str, int, str]:
     """A lower bound of the file's ``_processing_order``, from its name alone.
 
-    A month named in the file name is its period whatever the file holds; a name without a
-    month may still turn out to be a roster or a file without a period, so it bounds nothing.
+    A month named in the file name is its period whatever the file holds, so the file comes
+    no earlier than (that month, a roster, its own name): a roster read first is handed over
+    as soon as it is read, without waiting for the month after it. A name without a month
+    may still turn out to be a roster or a file without a period, so it bounds nothing.
     """
-    return (0, month_in_name(path.name) or "", 0, "")
+    month = month_in_name(path.name)
+    return (0, month, 0, path.name) if month else (0, "", 0, "")
 
 
 @contextmanager

@@ -89,21 +89,55 @@ def fresh_workspace(files: list[Path], parent: Path, workers: int = 0) -> Path:
     return workspace
 
 
+@dataclass
+class Plan:
+    """One measurement: what to prepare before each run, and the command to time."""
+
+    name: str
+    setup: object
+    command: object
+    env: dict[str, str] | None = None
+
+    def once(self) -> tuple[float, float]:
+        prepared = self.setup() if callable(self.setup) else self.setup
+        command = self.command(prepared) if callable(self.command) else self.command
+        return run_child(command, self.env)
+
+    def summary(self, samples: list[tuple[float, float]]) -> Measure:
+        """The median time and the largest peak of its runs."""
+        return Measure(
+            self.name,
+            statistics.median(seconds for seconds, _ in samples),
+            max(peak for _, peak in samples),
+        )
+
+
 def measure(
     name: str, runs: int, setup: object, command: object, env: dict[str, str] | None = None
 ) -> Measure:
     """Median wall time and peak RSS of ``command(setup())`` over ``runs`` runs."""
-    times, peaks = [], []
+    plan = Plan(name, setup, command, env)
+    return plan.summary(interleaved(runs, [plan])[0])
+
+
+def interleaved(runs: int, plans: list[Plan]) -> list[list[tuple[float, float]]]:
+    """(seconds, peak MB) of each run of each plan, the plans run in turn, ``runs`` rounds.
+
+    This machine's speed drifts by up to 15% over minutes; measurements whose ratio matters
+    are interleaved so that a slow spell weighs on each of them alike.
+    """
+    samples: list[list[tuple[float, float]]] = [[] for _ in plans]
     for _ in range(runs):
-        prepared = setup() if callable(setup) else setup
-        seconds, peak = run_child(command(prepared) if callable(command) else command, env)
-        times.append(seconds)
-        peaks.append(peak)
-    return Measure(name, statistics.median(times), max(peaks))
+        for plan, taken in zip(plans, samples, strict=True):
+            taken.append(plan.once())
+    return samples
 
 
 def ingest_measures(files: list[Path], runs: int, scratch: Path) -> list[Measure]:
-    """Bare parse, our ingest, and our ingest on pandas' openpyxl engine."""
+    """Bare parse, our ingest, and our ingest on pandas' openpyxl engine.
+
+    The bare parse and the ingests are interleaved run for run; the openpyxl path (some 40 s
+    a run) runs once, between the first and the second half of those rounds."""
 
     def new() -> Path:
         return fresh_workspace(files, scratch)
@@ -115,20 +149,25 @@ def ingest_measures(files: list[Path], runs: int, scratch: Path) -> list[Measure
         return [*CLI, "-q", "-w", str(workspace), "ingest"]
 
     openpyxl_env = {**os.environ, "LEDGER_BATCH_READER": "openpyxl"}
-    return [
-        measure(
-            "1 bare parse (fastexcel)",
-            runs,
-            None,
-            [sys.executable, "-c", BARE_PARSE, *map(str, files)],
+    paired = [
+        Plan(
+            "1 bare parse (fastexcel)", None, [sys.executable, "-c", BARE_PARSE, *map(str, files)]
         ),
-        measure("2 ingest", runs, new, ingest),
-        measure(
-            "3 ingest on openpyxl, one file after another", 1, one_process, ingest, openpyxl_env
-        ),
-        measure("3 ingest on openpyxl, files side by side", 1, new, ingest, openpyxl_env),
-        measure("  ingest, one file after another", runs, one_process, ingest),
+        Plan("2 ingest", new, ingest),
+        Plan("  ingest, one file after another", one_process, ingest),
     ]
+    usual = [
+        Plan("3 ingest on openpyxl, one file after another", one_process, ingest, openpyxl_env),
+        Plan("3 ingest on openpyxl, files side by side", new, ingest, openpyxl_env),
+    ]
+    first = interleaved((runs + 1) // 2, paired)
+    openpyxl = interleaved(1, usual)
+    second = interleaved(runs // 2, paired)
+    bare, ours, serial = (
+        plan.summary(a + b) for plan, a, b in zip(paired, first, second, strict=True)
+    )
+    others = [plan.summary(taken) for plan, taken in zip(usual, openpyxl, strict=True)]
+    return [bare, ours, *others, serial]
 
 
 def payout_measures(

@@ -298,6 +298,38 @@ def test_two_copies_of_one_file_in_one_drop_are_stored_once(rostered, cli, store
     assert stored("SELECT COUNT(*) FROM submissions") == [(1,)]
 
 
+def test_columns_left_empty_down_a_sheet_are_stored_as_empty_beside_filled_ones(
+    rostered, cli, stored
+):
+    # 备注 and 复查结果 empty in every row, 反馈情况 and 办理状态 in one row each: the rows
+    # are stored whole, the empty cells as NULL, in the sheet's order (a problem without a
+    # stage starts at 反映问题; a suggestion has none).
+    month_file(
+        rostered.folder("inbox"),
+        "2025-03.xlsx",
+        {
+            "信息报送": [
+                item("2025-03-05", "张三", "井下通风", 反馈情况="已反馈"),
+                item("2025-03-06", "李四", "皮带跑偏", 办理状态="调查核实"),
+                item("2025-03-07", "王芳", "食堂", 信息类型="建议"),
+            ]
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 0, result.output
+    assert stored(
+        "SELECT source_row, name, kind, feedback, inspection, notes, stage FROM submissions "
+        "ORDER BY rowid"
+    ) == [
+        (3, "张三", "问题", "已反馈", None, None, "反映问题"),
+        (4, "李四", "问题", None, None, None, "调查核实"),
+        (5, "王芳", "建议", None, None, None, None),
+    ]
+    assert cli("month", "2025-03").exit_code == 0
+
+
 # --- rosters and the order files arrive in -------------------------------------------------
 
 

@@ -15,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from ledger_batch.cli import cli as ledger_batch_cli
+from ledger_batch.normalise import LedgerFile
+from ledger_batch.pipeline import _in_order, _Parsed
 from ledger_batch.resources import data_dir
 from ledger_batch.workspace import Workspace
 from tests.conftest import roster_rows
@@ -151,3 +153,29 @@ def test_a_store_from_before_content_digests_still_finds_a_repeated_item(rostere
     assert stored("SELECT COUNT(*) FROM submissions WHERE content_hash IS NULL") == [(0,)]
     indexes = {name for (name,) in stored("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "submissions_by_content" not in indexes
+
+
+def test_a_roster_read_first_is_handed_over_before_the_next_month_is_read():
+    # The run validates and stores while the readers read on: the term roster, read first,
+    # goes to the run at once. A month named in a file name is its period, and a roster of
+    # that month would sort by its own name, so nothing read later can come before it.
+    def parsed(name: str, kind: str, period: str) -> _Parsed:
+        return _Parsed(Path(name), "", LedgerFile(name, period, kind, {}, []), [])
+
+    files = [
+        parsed("2025 人员名册.xlsx", "roster", "2025-01"),
+        parsed("2025-01.xlsx", "month", "2025-01"),
+        parsed("2025-02.xlsx", "month", "2025-02"),
+    ]
+    read: list[str] = []
+
+    def reader():
+        for each in files:
+            read.append(each.path.name)
+            yield each
+
+    handed = _in_order([item.path for item in files], reader(), lambda: None)
+
+    assert next(handed).path.name == "2025 人员名册.xlsx"
+    assert read == ["2025 人员名册.xlsx"]
+    assert [each.path.name for each in handed] == ["2025-01.xlsx", "2025-02.xlsx"]
