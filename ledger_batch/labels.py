@@ -105,6 +105,11 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Characters that are not allowed in HTML text or in a workbook cell."""
 
 
+INTEGER_KINDS = ("int", "score")
+"""Column kinds whose numbers are whole: shown without decimals here, and written as integers
+into workbooks (``render_xlsx.put`` and the streamed bodies of ``xlsx_rows``)."""
+
+
 def format_cell(value: object, kind: str = "text") -> str:
     """How a value reads in a report: money with separators, scores as integers."""
     if value is None or (isinstance(value, float) and value != value):
@@ -117,7 +122,7 @@ def format_cell(value: object, kind: str = "text") -> str:
         number = Decimal(str(value))
         if kind == "money":
             return f"{number:,.2f}"
-        if kind in ("int", "score"):
+        if kind in INTEGER_KINDS:
             return str(int(number))
         if kind in ("coef", "pct"):
             return f"{number:.1f}"

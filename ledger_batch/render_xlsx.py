@@ -26,9 +26,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ConfigDict
 
+from ledger_batch.labels import INTEGER_KINDS
 from ledger_batch.reports import REGISTER_FIELDS, Chart, Column, Report, Section, Table
 from ledger_batch.templating import environment
-from ledger_batch.xlsx_rows import INTEGER_KINDS, StreamedBodies, TableBody, save_workbook
+from ledger_batch.xlsx_rows import StreamedBodies, TableBody, save_workbook
 
 NUMBER_FORMATS = {
     "int": "0",

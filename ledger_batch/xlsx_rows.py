@@ -36,11 +36,10 @@ from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from ledger_batch.labels import INTEGER_KINDS
+
 CHUNK_ROWS = 1_000
 """Rows written in one piece: few writes, and a piece of a few hundred kilobytes."""
-
-INTEGER_KINDS = ("int", "score")
-"""Column kinds whose Decimal values are written as integers (here and in ``render_xlsx.put``)."""
 
 
 @dataclass
