@@ -8,9 +8,9 @@ numbers ``YYYYMM-NNN`` for blank 编号, defaults for blank choices) and reports
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -98,7 +98,7 @@ def validate_file(
             problems += _resolve_people(sheet, people)
     submissions = ledger_file.sheets.get("submissions")
     if submissions is not None:
-        problems += _check_submissions(submissions, ledger_file.period, context.items, roster)
+        problems += _check_submissions(submissions, ledger_file.period, context.items, people)
     problems += _check_item_references(ledger_file, context.items)
     return problems
 
@@ -171,19 +171,62 @@ def _commonest_month(ledger_file: LedgerFile) -> str:
 
 @dataclass(frozen=True)
 class _RosterIndex:
-    """The roster's names by 工号 and its 工号 by name (as names are compared)."""
+    """The roster's names by 工号, its 工号 by name (as names are compared), and each
+    person's term (their last row): what every ledger row is checked against."""
 
     by_id: dict[str, str]
     by_name: dict[str, list[str]]
+    terms: pd.DataFrame
+    term_of: pd.Index
+    """工号 → position in ``terms``."""
+    appointed: np.ndarray
+    dismissed: np.ndarray
+    """Days of appointment and dismissal by position in ``terms``, and one more position
+    (NaT, never in service) for a 工号 the roster does not know."""
+    resolved: dict[tuple[Any, Any], tuple[str | None, Any, Any]] = field(default_factory=dict)
+    """(name, 工号) as written → (工号 found, the roster's spelling, problem): filled in as the
+    months of a drop name people."""
 
     @classmethod
     def of(cls, roster: pd.DataFrame) -> _RosterIndex:
-        by_id = dict(zip(roster["employee_id"], roster["name"], strict=True))
-        by_name: dict[str, list[str]] = {}
-        for employee_id, name in zip(roster["employee_id"], roster["name"], strict=True):
-            if isinstance(name, str):  # a blank roster name is an error of its own
-                by_name.setdefault(name_key(name), []).append(employee_id)
-        return cls(by_id, by_name)
+        """The index of ``roster``; the months of a drop share a roster, and its index."""
+        return _roster_index(
+            tuple(roster["employee_id"]),
+            tuple(roster["name"]),
+            tuple(roster["appointed_on"]),
+            tuple(roster["dismissed_on"]),
+        )
+
+
+@lru_cache(maxsize=4)
+def _roster_index(
+    ids: tuple[str, ...],
+    names: tuple[str, ...],
+    appointed_on: tuple[date | None, ...],
+    dismissed_on: tuple[date | None, ...],
+) -> _RosterIndex:
+    by_id = dict(zip(ids, names, strict=True))
+    by_name: dict[str, list[str]] = {}
+    for employee_id, name in zip(ids, names, strict=True):
+        if isinstance(name, str):  # a blank roster name is an error of its own
+            by_name.setdefault(name_key(name), []).append(employee_id)
+    roster = pd.DataFrame(
+        {
+            "employee_id": pd.Series(ids, dtype=object),
+            "name": pd.Series(names, dtype=object),
+            "appointed_on": pd.Series(appointed_on, dtype=object),
+            "dismissed_on": pd.Series(dismissed_on, dtype=object),
+        }
+    )
+    terms = roster.drop_duplicates("employee_id", keep="last")
+    return _RosterIndex(
+        by_id,
+        by_name,
+        terms,
+        pd.Index(terms["employee_id"]),
+        np.append(_days(terms["appointed_on"].tolist()), np.datetime64("NaT")),
+        np.append(_days(terms["dismissed_on"].tolist()), np.datetime64("NaT")),
+    )
 
 
 def _resolve_people(sheet: SheetRecords, people: _RosterIndex) -> list[Problem]:
@@ -198,20 +241,26 @@ def _resolve_people(sheet: SheetRecords, people: _RosterIndex) -> list[Problem]:
     pair_codes, pair_count = _pair_codes(name_codes, id_codes)
     first_rows = np.zeros(pair_count, dtype=np.int64)
     first_rows[pair_codes[::-1]] = np.arange(len(pair_codes))[::-1]
-    resolutions = [_resolve_one(names[r], ids[r], by_id, by_name) for r in first_rows]
-    found_ids = np.array([found for found, _ in resolutions], dtype=object)
-    found_names = np.array(
-        [
-            by_id.get(found, names[row]) if found else names[row]
-            for (found, _), row in zip(resolutions, first_rows, strict=True)
-        ],
-        dtype=object,
-    )
+    # …and each month of a drop names the same people: resolved once per roster.
+    resolved = people.resolved
+    resolutions = []
+    for row in first_rows.tolist():
+        pair = (names[row], ids[row])
+        if (resolution := resolved.get(pair)) is None:
+            found, problem = _resolve_one(*pair, by_id, by_name)
+            resolution = resolved[pair] = (
+                found,
+                by_id.get(found, pair[0]) if found else pair[0],
+                problem,
+            )
+        resolutions.append(resolution)
+    found_ids = np.array([found for found, _, _ in resolutions], dtype=object)
+    found_names = np.array([name for _, name, _ in resolutions], dtype=object)
     problems: list[Problem] = []
-    has_problem = np.array([problem is not None for _, problem in resolutions], dtype=bool)
+    has_problem = np.array([problem is not None for _, _, problem in resolutions], dtype=bool)
     source_rows = records["source_row"].to_numpy()
     for position in np.flatnonzero(has_problem[pair_codes]).tolist():
-        code, params = resolutions[pair_codes[position]][1] or ("", {})
+        code, params = resolutions[pair_codes[position]][2] or ("", {})
         employee_id, name = ids[position], names[position]
         problems.append(
             Problem(
@@ -262,7 +311,7 @@ def _resolve_one(
 
 
 def _check_submissions(
-    sheet: SheetRecords, period: str, known_items: KnownItems, roster: pd.DataFrame
+    sheet: SheetRecords, period: str, known_items: KnownItems, people: _RosterIndex
 ) -> list[Problem]:
     records = sheet.records
     if records.empty:
@@ -272,7 +321,7 @@ def _check_submissions(
     is_problem = records["kind"] == "问题"
     records.loc[is_problem & records["stage"].isna(), "stage"] = STAGES[0]
     problems = _assign_item_ids(sheet, period, known_items)
-    problems += _check_service(sheet, roster)
+    problems += _check_service(sheet, people)
     problems += _inspection_problems(sheet)
     problems += _duplicate_item_warnings(sheet, known_items)
     return problems
@@ -333,16 +382,13 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
     return problems
 
 
-def _check_service(sheet: SheetRecords, roster: pd.DataFrame) -> list[Problem]:
+def _check_service(sheet: SheetRecords, people: _RosterIndex) -> list[Problem]:
     """Items dated before the author's appointment or on/after their dismissal."""
-    terms = roster.drop_duplicates("employee_id", keep="last")
+    terms = people.terms
     records = sheet.records
-    person = pd.Index(terms["employee_id"]).get_indexer(records["employee_id"].to_numpy(object))
-    # one more term at the end, for rows whose person the roster does not know: never
-    appointed = np.append(_days(terms["appointed_on"].tolist()), np.datetime64("NaT"))
-    dismissed = np.append(_days(terms["dismissed_on"].tolist()), np.datetime64("NaT"))
+    person = people.term_of.get_indexer(records["employee_id"].to_numpy(object))
     days = _days(records["date"].tolist())
-    outside = (days < appointed[person]) | (days >= dismissed[person])
+    outside = (days < people.appointed[person]) | (days >= people.dismissed[person])
     problems = []
     for position in np.flatnonzero(outside).tolist():
         term_row = terms.iloc[person[position]]

@@ -179,3 +179,45 @@ def test_a_roster_read_first_is_handed_over_before_the_next_month_is_read():
     assert next(handed).path.name == "2025 人员名册.xlsx"
     assert read == ["2025 人员名册.xlsx"]
     assert [each.path.name for each in handed] == ["2025-01.xlsx", "2025-02.xlsx"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_person_unknown_to_one_months_roster_is_known_to_the_next_ones(tmp_path, workers):
+    # One drop, two rosters: 赵六 is not on the term roster, so February naming him is
+    # quarantined; March brings a roster with him, and March naming him is stored. What one
+    # month's roster says about a name must not carry over to a month with another roster.
+    workspace = with_workers(tmp_path / "ws", workers)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    write_workbook(
+        inbox / "2025-02.xlsx",
+        {"信息报送": [item("2025-02-11", "赵六", "副井罐笼信号"), item("2025-02-12", "张三", "a")]},
+    )
+    newcomer = person("3001", "赵六", "综采队", 聘任日期="2025-03-01")
+    write_workbook(inbox / "2025年3月 人员名册.xlsx", {"人员名册": [*roster_rows(), newcomer]})
+    write_workbook(
+        inbox / "2025-03.xlsx",
+        {
+            "信息报送": [
+                item("2025-03-10", "赵六", "主井绞车房照明不足"),
+                item("2025-03-11", "张三", "b"),
+            ]
+        },
+    )
+    write_workbook(inbox / "2025-04.xlsx", {"信息报送": [item("2025-04-02", "赵六", "水泵房积水")]})
+
+    result = run(workspace, "ingest")
+
+    assert result.exit_code == 1, result.output
+    assert "✘ 2025-02.xlsx" in result.output
+    assert "2025-02.xlsx · 信息报送 · 行 3" in result.output and "赵六" in result.output
+    assert "✔ 2025-03.xlsx" in result.output and "✔ 2025-04.xlsx" in result.output
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        stored = db.execute(
+            "SELECT period, employee_id, name FROM submissions ORDER BY period, source_row"
+        ).fetchall()
+    assert stored == [
+        ("2025-03", "3001", "赵六"),
+        ("2025-03", "007", "张三"),
+        ("2025-04", "3001", "赵六"),
+    ]
