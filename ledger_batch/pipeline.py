@@ -32,6 +32,7 @@ from pathlib import Path
 from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Settings
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
+from ledger_batch.lazy import lazy_module
 from ledger_batch.normalise import LedgerFile, normalise_workbook
 from ledger_batch.periods import assessment_year_of, month_in_name
 from ledger_batch.read import (
@@ -42,9 +43,10 @@ from ledger_batch.read import (
     rejection,
 )
 from ledger_batch.store import Store, StoredFile, StoredItems
-from ledger_batch.templating import environment
 from ledger_batch.validate import StoreContext, validate_file
 from ledger_batch.workspace import Workspace
+
+templating = lazy_module("templating")  # jinja2: only for error reports and init
 
 LEDGER_LABELS = {
     "submissions": "信息",
@@ -615,7 +617,7 @@ def error_report_text(file_name: str, problems: list[Problem]) -> str:
         for p in ordered
     ]
     return (
-        environment()
+        templating.environment()
         .get_template("error_report.txt.j2")
         .render(
             file_name=file_name,

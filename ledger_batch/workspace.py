@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 from ledger_batch.config import EmailSettings, Limits, Rules, Settings, load_settings
 from ledger_batch.errors import WorkspaceError
+from ledger_batch.lazy import lazy_module
 from ledger_batch.store import Store
-from ledger_batch.templating import environment
+
+templating = lazy_module("templating")  # jinja2: only when the rules file is written
 
 CONFIG_NAME = "ledger-batch.toml"
 STORE_NAME = "ledger.db"
@@ -162,7 +164,7 @@ def default_config_text(settings: Settings | None = None) -> str:
     settings = settings or Settings()
     company = Settings.model_fields["company"]
     return (
-        environment()
+        templating.environment()
         .get_template("ledger-batch.toml.j2")
         .render(
             company={"description": company.description, "value": _toml_value(settings.company)},
