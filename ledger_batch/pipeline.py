@@ -28,11 +28,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Settings
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.lazy import lazy_module
+from ledger_batch.memory import reusing_freed_memory
 from ledger_batch.normalise import LedgerFile, normalise_workbook
 from ledger_batch.periods import assessment_year_of, month_in_name
 from ledger_batch.read import (
@@ -46,7 +48,11 @@ from ledger_batch.store import Store, StoredFile, StoredItems
 from ledger_batch.validate import StoreContext, validate_file
 from ledger_batch.workspace import Workspace
 
-templating = lazy_module("templating")  # jinja2: only for error reports and init
+if TYPE_CHECKING:
+    from ledger_batch import templating
+else:  # jinja2 loads only when an error report is written
+    templating = lazy_module("templating")
+
 
 LEDGER_LABELS = {
     "submissions": "信息",
@@ -123,7 +129,7 @@ def ingest(
         for p in still_copying
     ]
     with (
-        _reusing_freed_memory(),
+        reusing_freed_memory(),
         _parsed_in_order(settled, workspace.settings, step) as parsed,
         _store_for(workspace, dry_run) as store,
     ):
@@ -138,53 +144,6 @@ def ingest(
                 ) from error
             step()
     return outcomes
-
-
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
-"""``mallopt`` parameters (glibc's malloc.h)."""
-GLIBC_DEFAULT = 128 << 10
-"""glibc's starting trim and mapping thresholds and its top pad."""
-
-
-@contextmanager
-def _reusing_freed_memory() -> Iterator[None]:
-    """While files are read and stored, glibc's malloc keeps what is freed for the next file.
-
-    Files of a drop are alike, and each one's memory is freed before the next is read. By
-    default glibc maps large blocks and unmaps them one by one and hands the top of its heap
-    back to the system, so every file faults the same pages in again: 58,000 page faults in
-    the readers for the group's year, 26,000 with the memory kept (measured: 0.17 s less wall
-    time, 0.28 s less CPU). Peak memory does not grow, since only what was in use at once is
-    kept; afterwards the thresholds go back to glibc's starting ones and the heap is trimmed,
-    so that ``watch`` does not hold on to it between drops. Reader processes are forked with
-    these settings. Where malloc is not glibc's, nothing changes.
-    """
-    mallopt = _glibc_function("mallopt")
-    if mallopt is None:
-        yield
-        return
-    mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest: most blocks come from the heap
-    mallopt(M_TRIM_THRESHOLD, 256 << 20)
-    mallopt(M_TOP_PAD, 16 << 20)
-    try:
-        yield
-    finally:
-        mallopt(M_TOP_PAD, GLIBC_DEFAULT)
-        mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT)
-        mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT)
-        if (malloc_trim := _glibc_function("malloc_trim")) is not None:
-            malloc_trim(0)
-
-
-def _glibc_function(name: str) -> Callable[..., int] | None:
-    """A function of glibc's malloc, or None on other systems and C libraries."""
-    if sys.platform != "linux":
-        return None
-    try:
-        function: Callable[..., int] = getattr(ctypes.CDLL(None), name)
-        return function
-    except (OSError, AttributeError):  # musl and others: no mallopt or malloc_trim
-        return None
 
 
 @contextmanager
@@ -275,9 +234,10 @@ def _earliest_order(path: Path) -> tuple[int, str, int, str]:
     """A lower bound of the file's ``_processing_order``, from its name alone.
 
     A month named in the file name is its period whatever the file holds, so the file comes
-    no earlier than (that month, a roster, its own name): a roster read first is handed over
-    as soon as it is read, without waiting for the month after it. A name without a month
-    may still turn out to be a roster or a file without a period, so it bounds nothing.
+    no earlier than (that month, a roster, its own name): a term roster read first goes to the
+    run as soon as it is read when its name sorts before the first month's files (``2025
+    人员名册.xlsx`` before ``2025-01.xlsx``). A name without a month may still turn out to be a
+    roster or a file without a period, so it bounds nothing.
     """
     month = month_in_name(path.name)
     return (0, month, 0, path.name) if month else (0, "", 0, "")

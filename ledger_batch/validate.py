@@ -169,13 +169,17 @@ def _commonest_month(ledger_file: LedgerFile) -> str:
     return pd.Series(months).mode().iloc[0] if months else "?"
 
 
+_Resolution = tuple[str | None, str | None, tuple[str, dict[str, object]] | None]
+"""A written (name, 工号): the 工号 found, the name as the roster spells it, and the problem."""
+
+
 @dataclass(frozen=True)
 class _RosterIndex:
     """The roster's names by 工号, its 工号 by name (as names are compared), and each
     person's term (their last row): what every ledger row is checked against."""
 
     by_id: dict[str, str]
-    by_name: dict[str, list[str]]
+    by_name: dict[str, list[str | None]]
     terms: pd.DataFrame
     term_of: pd.Index
     """工号 → position in ``terms``."""
@@ -183,9 +187,9 @@ class _RosterIndex:
     dismissed: np.ndarray
     """Days of appointment and dismissal by position in ``terms``, and one more position
     (NaT, never in service) for a 工号 the roster does not know."""
-    resolved: dict[tuple[Any, Any], tuple[str | None, Any, Any]] = field(default_factory=dict)
-    """(name, 工号) as written → (工号 found, the roster's spelling, problem): filled in as the
-    months of a drop name people."""
+    resolved: dict[tuple[str | None, str | None], _Resolution] = field(default_factory=dict)
+    """(name, 工号) as written → what it resolves to: filled in as the months of a drop name
+    people (a cache on a cached index: the same for every month with this roster)."""
 
     @classmethod
     def of(cls, roster: pd.DataFrame) -> _RosterIndex:
@@ -200,13 +204,13 @@ class _RosterIndex:
 
 @lru_cache(maxsize=4)
 def _roster_index(
-    ids: tuple[str, ...],
-    names: tuple[str, ...],
+    ids: tuple[str | None, ...],
+    names: tuple[str | None, ...],
     appointed_on: tuple[date | None, ...],
     dismissed_on: tuple[date | None, ...],
 ) -> _RosterIndex:
-    by_id = dict(zip(ids, names, strict=True))
-    by_name: dict[str, list[str]] = {}
+    by_id = {i: n for i, n in zip(ids, names, strict=True) if i is not None and n is not None}
+    by_name: dict[str, list[str | None]] = {}
     for employee_id, name in zip(ids, names, strict=True):
         if isinstance(name, str):  # a blank roster name is an error of its own
             by_name.setdefault(name_key(name), []).append(employee_id)
@@ -288,7 +292,7 @@ def _resolve_one(
     name: str | None,
     employee_id: str | None,
     by_id: dict[str, str],
-    by_name: dict[str, list[str]],
+    by_name: dict[str, list[str | None]],
 ) -> tuple[str | None, tuple[str, dict[str, object]] | None]:
     if employee_id:
         roster_name = by_id.get(employee_id)

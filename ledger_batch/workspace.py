@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -22,7 +23,11 @@ from ledger_batch.errors import WorkspaceError
 from ledger_batch.lazy import lazy_module
 from ledger_batch.store import Store
 
-templating = lazy_module("templating")  # jinja2: only when the rules file is written
+if TYPE_CHECKING:
+    from ledger_batch import templating
+else:  # jinja2 loads only when the rules file is written
+    templating = lazy_module("templating")
+
 
 CONFIG_NAME = "ledger-batch.toml"
 STORE_NAME = "ledger.db"

@@ -7,6 +7,7 @@ memory measured is its own.
 
 from __future__ import annotations
 
+import platform
 import shutil
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from ledger_batch import memory
 from ledger_batch.fields import SUBMISSIONS
 from tests.hostile import PEAK_MB_BOUND, error_reports, names_in, run_child
 from tests.ledgers import item, person, write_workbook
@@ -128,3 +130,21 @@ def test_a_sheet_of_two_hundred_thousand_broken_rows_gets_a_short_report(rostere
     )
     assert child.peak_mb < PEAK_MB_BOUND, f"peak {child.peak_mb:.0f} MB"
     assert stored("SELECT COUNT(*) FROM submissions") == [(0,)]
+
+
+def test_malloc_is_tuned_for_an_ingest_only_where_the_user_has_not_tuned_it(monkeypatch):
+    # An ingest keeps freed memory for the next file (ledger_batch/memory.py); a user who set
+    # glibc's malloc themselves keeps their settings.
+    for name in (*memory.USER_SETTINGS, "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
+        assert memory._glibc() is not None
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert memory._glibc() is None
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.top_pad=0")
+    assert memory._glibc() is None
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=512")
+    with memory.reusing_freed_memory():  # and the block runs either way
+        block = bytearray(64 << 20)
+    assert len(block) == 64 << 20
