@@ -8,6 +8,7 @@ numbers ``YYYYMM-NNN`` for blank 编号, defaults for blank choices) and reports
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache, partial
@@ -107,48 +108,21 @@ def _check_months(ledger_file: LedgerFile) -> list[Problem]:
     period = ledger_file.period
     first, last = month_start(period), month_end(period)
     problems: list[Problem] = []
-    outside_total, dated_total = 0, 0
+    dated_total = 0
     for ledger_name, date_field in DATE_FIELD.items():
         sheet = ledger_file.sheets.get(ledger_name)
         if sheet is None or sheet.records.empty:
             continue
-        # A month's rows share a few dozen dates: each distinct date is compared once.
-        codes, distinct = pd.factorize(sheet.records[date_field].to_numpy(object))
-        outside = np.array([not first <= value <= last for value in distinct], dtype=bool)
-        dated_total += int((codes >= 0).sum())
-        if not len(distinct):
-            continue
-        rows = np.flatnonzero(outside[codes] & (codes >= 0)).tolist()
-        outside_total += len(rows)
-        source_rows = sheet.records["source_row"].to_numpy()
-        for position in rows:
-            value = distinct[codes[position]]
-            problems.append(
-                Problem(
-                    "date_outside_month",
-                    sheet=sheet.sheet_name,
-                    row=int(source_rows[position]),
-                    column=sheet.columns[date_field],
-                    value=value.isoformat(),
-                    params={"period": period},
-                )
-            )
+        dated_total += int(sheet.records[date_field].notna().sum())
+        problems += _dates_where(
+            sheet, date_field, lambda day: not first <= day <= last, "date_outside_month", period
+        )
+    outside_total = len(problems)
     tracking = ledger_file.sheets.get("tracking")
     if tracking is not None and not tracking.records.empty:
-        for row, value in zip(
-            tracking.records["source_row"], tracking.records["date"], strict=True
-        ):
-            if value is not None and value > last:
-                problems.append(
-                    Problem(
-                        "date_after_month",
-                        sheet=tracking.sheet_name,
-                        row=int(row),
-                        column=tracking.columns["date"],
-                        value=value.isoformat(),
-                        params={"period": period},
-                    )
-                )
+        problems += _dates_where(
+            tracking, "date", lambda day: day > last, "date_after_month", period
+        )
     if dated_total and outside_total * 2 > dated_total:
         problems.insert(
             0,
@@ -158,6 +132,32 @@ def _check_months(ledger_file: LedgerFile) -> list[Problem]:
             ),
         )
     return problems
+
+
+def _dates_where(
+    sheet: SheetRecords,
+    date_field: str,
+    wanted: Callable[[date], bool],
+    code: str,
+    period: str,
+) -> list[Problem]:
+    """A ``code`` problem for each row whose date is ``wanted``, in row order. A month's rows
+    share a few dozen dates, so each distinct date is tested once."""
+    records = sheet.records
+    codes, distinct = pd.factorize(records[date_field].to_numpy(object))
+    hit = np.array([*(wanted(day) for day in distinct), False], dtype=bool)  # last: no date
+    source_rows = records["source_row"].to_numpy()
+    return [
+        Problem(
+            code,
+            sheet=sheet.sheet_name,
+            row=int(source_rows[position]),
+            column=sheet.columns[date_field],
+            value=distinct[codes[position]].isoformat(),
+            params={"period": period},
+        )
+        for position in np.flatnonzero(hit[codes]).tolist()
+    ]
 
 
 def _commonest_month(ledger_file: LedgerFile) -> str:
@@ -180,7 +180,8 @@ class _RosterIndex:
 
     by_id: dict[str, str]
     by_name: dict[str, list[str | None]]
-    terms: pd.DataFrame
+    terms: list[tuple[date | None, date | None]]
+    """Each person's (appointed, dismissed), from their last roster row."""
     term_of: pd.Index
     """工号 → position in ``terms``."""
     appointed: np.ndarray
@@ -214,22 +215,16 @@ def _roster_index(
     for employee_id, name in zip(ids, names, strict=True):
         if isinstance(name, str):  # a blank roster name is an error of its own
             by_name.setdefault(name_key(name), []).append(employee_id)
-    roster = pd.DataFrame(
-        {
-            "employee_id": pd.Series(ids, dtype=object),
-            "name": pd.Series(names, dtype=object),
-            "appointed_on": pd.Series(appointed_on, dtype=object),
-            "dismissed_on": pd.Series(dismissed_on, dtype=object),
-        }
-    )
-    terms = roster.drop_duplicates("employee_id", keep="last")
+    # a person's term is their last roster row
+    last_rows = sorted({employee_id: row for row, employee_id in enumerate(ids)}.values())
+    terms = [(appointed_on[row], dismissed_on[row]) for row in last_rows]
     return _RosterIndex(
         by_id,
         by_name,
         terms,
-        pd.Index(terms["employee_id"]),
-        np.append(_days(terms["appointed_on"].tolist()), np.datetime64("NaT")),
-        np.append(_days(terms["dismissed_on"].tolist()), np.datetime64("NaT")),
+        pd.Index([ids[row] for row in last_rows], dtype=object),
+        np.append(_days([appointed for appointed, _ in terms]), np.datetime64("NaT")),
+        np.append(_days([dismissed for _, dismissed in terms]), np.datetime64("NaT")),
     )
 
 
@@ -388,16 +383,15 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
 
 def _check_service(sheet: SheetRecords, people: _RosterIndex) -> list[Problem]:
     """Items dated before the author's appointment or on/after their dismissal."""
-    terms = people.terms
     records = sheet.records
     person = people.term_of.get_indexer(records["employee_id"].to_numpy(object))
     days = _days(records["date"].tolist())
     outside = (days < people.appointed[person]) | (days >= people.dismissed[person])
     problems = []
     for position in np.flatnonzero(outside).tolist():
-        term_row = terms.iloc[person[position]]
+        appointed, dismissed = people.terms[person[position]]
         day = records["date"].iat[position]
-        term = f"{term_row['appointed_on'] or ''} – {term_row['dismissed_on'] or ''}"
+        term = f"{appointed or ''} – {dismissed or ''}"
         problems.append(
             Problem(
                 "not_in_service",

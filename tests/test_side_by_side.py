@@ -38,6 +38,16 @@ def run(workspace: Workspace, *args: str):
     return CliRunner().invoke(ledger_batch_cli, ["-w", str(workspace.root), *args])
 
 
+def two_rosters(workspace: Workspace) -> Path:
+    """The workspace's inbox with the term roster and a March roster that adds 赵六 (3001,
+    综采队, appointed 2025-03-01)."""
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    newcomer = person("3001", "赵六", "综采队", 聘任日期="2025-03-01")
+    write_workbook(inbox / "2025年3月 人员名册.xlsx", {"人员名册": [*roster_rows(), newcomer]})
+    return inbox
+
+
 def table_rows(workspace: Workspace) -> dict[str, list[tuple]]:
     """Every ledger row in force and every file record, without times and archive names."""
     with closing(sqlite3.connect(workspace.store_path)) as db:
@@ -90,16 +100,13 @@ def test_a_year_read_side_by_side_is_stored_exactly_as_one_file_after_another(tm
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_roster_named_for_a_month_is_stored_before_that_months_ledgers(tmp_path, workers):
     workspace = with_workers(tmp_path / "ws", workers)
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    inbox = two_rosters(workspace)
     # 赵六 joins in March: the March ledger names him, the March roster brings him. By name
     # the ledger comes first ("2025-03.xlsx" sorts before "2025年3月…").
     write_workbook(
         inbox / "2025-03.xlsx",
         {"信息报送": [item("2025-03-10", "赵六", "主井绞车房照明不足")]},
     )
-    newcomer = person("3001", "赵六", "综采队", 聘任日期="2025-03-01")
-    write_workbook(inbox / "2025年3月 人员名册.xlsx", {"人员名册": [*roster_rows(), newcomer]})
     write_workbook(
         inbox / "2025-02.xlsx", {"信息报送": [item("2025-02-11", "张三", "副井罐笼信号")]}
     )
@@ -187,14 +194,11 @@ def test_a_person_unknown_to_one_months_roster_is_known_to_the_next_ones(tmp_pat
     # quarantined; March brings a roster with him, and March naming him is stored. What one
     # month's roster says about a name must not carry over to a month with another roster.
     workspace = with_workers(tmp_path / "ws", workers)
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    inbox = two_rosters(workspace)
     write_workbook(
         inbox / "2025-02.xlsx",
         {"信息报送": [item("2025-02-11", "赵六", "副井罐笼信号"), item("2025-02-12", "张三", "a")]},
     )
-    newcomer = person("3001", "赵六", "综采队", 聘任日期="2025-03-01")
-    write_workbook(inbox / "2025年3月 人员名册.xlsx", {"人员名册": [*roster_rows(), newcomer]})
     write_workbook(
         inbox / "2025-03.xlsx",
         {
