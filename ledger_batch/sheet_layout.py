@@ -195,6 +195,19 @@ r"""A cell tag not in the form every office program writes (``<c r="B7"``): its 
 must be worked out the way the reader does, attribute by attribute. In RE2 syntax (see
 ``_found``): what ``<c(?=[\s/>])(?! r="[A-Z]+\d+")`` says with look-arounds, spelled out."""
 _ROW_WITHOUT_NUMBER = re.compile(rb"<row(?=[\s/>])(?![^>]*\sr\s*=)")
+_RARE = "|".join(
+    [
+        _UNUSUAL_CELL,
+        r'<row(?:\z|[^ ]| (?:\z|[^r]|r(?:\z|[^=]|=(?:\z|[^"]))))',  # not ``<row r="``
+        r"<f[ >/]",
+        r'hidden="',
+        r't="e"',
+        r"<mergeCell ",
+    ]
+)
+"""What ``_plain`` looks for besides a cell beyond the extent (RE2 syntax, for ``_found``):
+an unusual cell tag, a row tag not opening with its number (a superset of
+``_ROW_WITHOUT_NUMBER``), a formula, a hidden row, an error cell, a merge."""
 _ROW_NUMBER = re.compile(rb'<row [^>]*?\br="(\d+)"')
 _ANY_ROW_OR_CELL = re.compile(rb"<(row|c)(?=[\s/>])([^>]*)>")
 _REF_ATTRIBUTE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d*)["']""")
@@ -214,11 +227,48 @@ class _XlsxSheetScan:
         self.row = 0  # the last row started, as the reader numbers rows
 
     def feed(self, piece: bytes) -> None:
+        if self._plain(piece):
+            return
         if _found(_UNUSUAL_CELL, piece) or _ROW_WITHOUT_NUMBER.search(piece):
             self._every_cell(piece)
         else:
             self._usual_cells(piece)
         self._row_facts(piece)
+
+    def _plain(self, piece: bytes) -> bool:
+        """Settle the usual piece with one scan: True when every cell and row is numbered the
+        usual way, none lies below its last cell or right of the widest column so far, and
+        no row is hidden, no cell holds a formula or an error, no cells are merged.
+
+        Each of those checks alone is a pass over the piece (most pieces are megabytes);
+        RE2 runs them all as one. When the scan finds anything, ``feed`` looks closer.
+        """
+        layout = self.layout
+        last_cell = self._last_cell(piece)
+        if last_cell is None or not layout.last_column:
+            return False
+        last_row = max(layout.last_row, int(last_cell[2]))
+        if _found(_RARE + "|" + _beyond(layout.last_column, last_row), piece):
+            return False
+        layout.last_row = last_row
+        self._last_row_tag(piece)
+        return True
+
+    def _last_cell(self, piece: bytes) -> re.Match[bytes] | None:
+        """The piece's last ``<c r="B7"`` (the furthest down, as cells come row by row); the
+        first piece's first row (a header, usually the widest) sets the width so far."""
+        last_cell = _CELL_REF.match(piece, max(piece.rfind(b'<c r="'), 0))
+        if last_cell is not None and not self.layout.last_column:
+            end = piece.find(b"</row>")
+            first_row = piece if end < 0 else piece[:end]
+            header = {column_number(c.decode()) for c in _CELL_COLUMN.findall(first_row)}
+            self.layout.last_column = max(header, default=0)
+        return last_cell
+
+    def _last_row_tag(self, piece: bytes) -> None:
+        last_tag = _ROW_NUMBER.match(piece, max(piece.rfind(b"<row "), 0))
+        if last_tag:
+            self.row = int(last_tag[1])
 
     def _usual_cells(self, piece: bytes) -> None:
         """Every cell reads ``<c r="B7"``: the extent is the largest column and row named.
@@ -228,14 +278,9 @@ class _XlsxSheetScan:
         every reference; only when it finds one are they all read.
         """
         layout = self.layout
-        last_cell = _CELL_REF.match(piece, max(piece.rfind(b'<c r="'), 0))
+        last_cell = self._last_cell(piece)
         if last_cell is None:
             return
-        if not layout.last_column:  # the first row (a header, usually the widest) sets it
-            end = piece.find(b"</row>")
-            first_row = piece if end < 0 else piece[:end]
-            header = {column_number(c.decode()) for c in _CELL_COLUMN.findall(first_row)}
-            layout.last_column = max(header, default=0)
         last_row = max(layout.last_row, int(last_cell[2]))
         if layout.last_column and not _found(_beyond(layout.last_column, last_row), piece):
             layout.last_row = last_row
@@ -243,9 +288,7 @@ class _XlsxSheetScan:
             columns = set(_CELL_COLUMN.findall(piece))
             widest = max(column_number(letters.decode()) for letters in columns)
             _extend(layout, max(map(int, set(_CELL_ROW.findall(piece)))), widest)
-        last_tag = _ROW_NUMBER.match(piece, max(piece.rfind(b"<row "), 0))
-        if last_tag:
-            self.row = int(last_tag[1])
+        self._last_row_tag(piece)
 
     def _every_cell(self, piece: bytes) -> None:
         """Place each cell as the reader does: by its ``r`` in any case, attribute order or

@@ -26,7 +26,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_batch.fields import SUBMISSIONS
-from ledger_batch.sheet_layout import _UNUSUAL_CELL, _beyond, _found
+from ledger_batch.sheet_layout import (
+    _RARE,
+    _ROW_WITHOUT_NUMBER,
+    _UNUSUAL_CELL,
+    SheetLayout,
+    _beyond,
+    _found,
+    _XlsxSheetScan,
+)
 from ledger_batch.workspace import Workspace
 from tests.hostile import (
     PEAK_MB_BOUND,
@@ -548,3 +556,65 @@ def test_the_beyond_scan_finds_a_cell_right_of_or_below_the_extent() -> None:
     assert _found(extent, b'<c r="A10002">')
     assert _found(extent, b'<c r="B0099999">')  # leading zeros do not hide a row
     assert not _found(extent, b'<c r="B09999">')
+
+
+@given(XML_BITS)
+def test_every_row_tag_without_its_number_sends_the_piece_for_a_closer_look(piece: bytes) -> None:
+    if _ROW_WITHOUT_NUMBER.search(piece):
+        assert _found(_RARE, piece)
+
+
+SHEET_ROWS = st.lists(
+    st.sampled_from(
+        [b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="O1" t="s"><v>1</v></c></row>',
+         b'<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>45717</v></c></row>',
+         b'<row r="9" spans="1:15"><c r="C9" t="s"><v>3</v></c></row>',
+         b'<row r="12"><c r="O12"><v>4</v></c></row>',
+         b'<row r="30" hidden="1"><c r="A30" t="s"><v>5</v></c></row>',
+         b'<row r="31"><c r="P31" t="s"><v>6</v></c></row>',
+         b'<row r="40"><c r="D40"><f>1/0</f><v>#DIV/0!</v></c></row>',
+         b'<row r="41"><c r="E41" t="e"><v>#N/A</v></c></row>',
+         b'<row r="42"><c r="F42"><f>SUM(A1:A2)</f></c></row>',
+         b'<row r="8000"><c r="B8000" t="s"><v>7</v></c></row>',
+         b'<row><c t="s"><v>8</v></c></row>',
+         b'<row r="50"><c t="s"><v>9</v></c><c r="b50"/></row>',
+         b'<row customHeight="1" r="51"><c r="A51"/></row>',
+         b'<mergeCells count="1"><mergeCell ref="C3:C5"/></mergeCells>']
+    ),
+    max_size=6,
+).map(b"".join)  # fmt: skip
+
+
+class _OneByOne(_XlsxSheetScan):
+    """The scan with every check run on its own, as before the one-scan path."""
+
+    def _plain(self, piece: bytes) -> bool:
+        return False
+
+
+@given(st.lists(SHEET_ROWS, min_size=1, max_size=4))
+def test_the_one_scan_path_finds_what_the_checks_one_by_one_find(pieces: list[bytes]) -> None:
+    quick, careful = _XlsxSheetScan(SheetLayout("s")), _OneByOne(SheetLayout("s"))
+    for piece in pieces:
+        quick.feed(piece)
+        careful.feed(piece)
+    assert quick.layout == careful.layout
+    assert quick.row == careful.row
+
+
+def test_the_one_scan_path_settles_a_plain_piece_and_refers_anything_else() -> None:
+    scan = _XlsxSheetScan(SheetLayout("s"))
+    header = b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="O1" t="s"><v>1</v></c></row>'
+    assert scan._plain(header + b'<row r="2"><c r="B2"><v>1</v></c></row>')
+    assert (scan.layout.last_row, scan.layout.last_column, scan.row) == (2, 15, 2)
+    for unusual in (
+        b'<row r="3" hidden="1"><c r="A3"/></row>',
+        b'<row r="3"><c r="A3"><f>1+1</f><v>2</v></c></row>',
+        b'<row r="3"><c r="A3" t="e"><v>#N/A</v></c></row>',
+        b'<row r="3"><c r="P3"/></row>',
+        b'<row r="3"><c r="A3"/><c r="B1048576"/></row><row r="4"><c r="A4"/></row>',
+        b'<row r="3"><c t="s"><v>1</v></c></row>',
+        b'<row><c r="A3"/></row>',
+        b'<mergeCells count="1"><mergeCell ref="A3:B3"/></mergeCells>',
+    ):
+        assert not scan._plain(b'<row r="3"><c r="A3"/></row>' + unusual), unusual
