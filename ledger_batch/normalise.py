@@ -83,11 +83,10 @@ def content_hashes(contents: Iterable[object]) -> list[int | None]:
     as a signed 64-bit digest the store indexes; None where there is no text."""
     texts = pa.array([c if isinstance(c, str) else None for c in contents], type=pa.string())
     keys = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKC"), _ARROW_SPACES, "")
-    return [
-        None
-        if key is None
-        else int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        for key in keys.to_pylist()
+    as_int = int.from_bytes
+    return [  # UTF-8 straight from Arrow: no str made and encoded again per item
+        None if key is None else as_int(blake2b(key, digest_size=8).digest(), "big", signed=True)
+        for key in keys.cast(pa.binary()).to_pylist()
     ]
 
 

@@ -132,6 +132,12 @@ def _sql_column(values: list[object], kind: str) -> list[object]:
     return values  # text: normalise and validate leave only str or None
 
 
+def _has_value(values: list[object]) -> bool:
+    """Whether any of ``values`` is not None: the first usually settles it; else ``count``,
+    which meets None by identity, quickly, all down a column of Nones."""
+    return bool(values) and (values[0] is not None or values.count(None) < len(values))
+
+
 class Store:
     """The workspace's SQLite store."""
 
@@ -273,7 +279,7 @@ class Store:
         # A column left empty all down the sheet (notes, an inspection not yet due) is left
         # out of the statement and stored as NULL all the same: Python's sqlite3 binds a None
         # about four times slower than a text, and optional columns are often empty.
-        filled = [values.count(None) < count for values in field_values]
+        filled = [_has_value(values) for values in field_values]
         columns = [name for name, keep in zip(columns, filled, strict=True) if keep]
         field_values = [values for values, keep in zip(field_values, filled, strict=True) if keep]
         placeholders = ", ".join("?" * len(columns))
@@ -372,6 +378,18 @@ class Store:
         frame["date"] = [date.fromisoformat(str(d)) if d else None for d in frame["date"]]
         return frame
 
+    def item_months(self, item_ids: set[str], excluding_period: str) -> dict[str, str]:
+        """In-force item numbers among ``item_ids`` outside ``excluding_period`` → their month."""
+        sql = (
+            "SELECT t.item_id, t.period FROM json_each(?) k CROSS JOIN submissions t "
+            "ON t.item_id = k.value JOIN active_sheets a ON a.file_id = t.file_id "
+            "AND a.ledger = 'submissions' AND a.period = t.period WHERE t.period != ? "
+            "ORDER BY t.period"
+        )
+        keys = json.dumps(list(item_ids), ensure_ascii=False)
+        rows = self.connection.execute(sql, (keys, excluding_period)).fetchall()
+        return {str(item_id): str(period) for item_id, period in rows}
+
     def item_ids_with_prefix(self, prefix: str, excluding_period: str) -> dict[str, str]:
         """In-force item numbers starting with ``prefix`` (e.g. ``202503-``) → their month."""
         rows = self.connection.execute(
@@ -393,7 +411,7 @@ class Store:
             "AND a.period = t.period WHERE t.content_hash IN (SELECT value FROM json_each(?)) "
             "AND t.period != ? GROUP BY t.employee_id, t.content_hash"
         )
-        digests = json.dumps(sorted(hashes))
+        digests = json.dumps(list(hashes))
         rows = self.connection.execute(sql, (digests, excluding_period)).fetchall()
         return {(str(e), int(k)): str(i) for e, k, i in rows}
 
@@ -450,6 +468,10 @@ class StoredItems:
     def duplicates(self, hashes: set[int]) -> dict[tuple[str, int], str]:
         """(工号, content hash) → an item number with one of these content hashes."""
         return self.store.duplicate_items(hashes, self.excluding_period)
+
+    def months_of(self, item_ids: set[str]) -> dict[str, str]:
+        """Item numbers among these → their month (the latest, where several months have one)."""
+        return self.store.item_months(item_ids, self.excluding_period)
 
     def with_prefix(self, prefix: str) -> dict[str, str]:
         """Item numbers starting with ``prefix`` → their month."""

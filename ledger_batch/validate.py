@@ -41,6 +41,10 @@ class KnownItems(Protocol):
         """Items with these numbers: item_id, period, employee_id, name, date, content, truthful."""
         ...
 
+    def months_of(self, item_ids: set[str]) -> dict[str, str]:
+        """Item numbers among these → their month."""
+        ...
+
     def duplicates(self, hashes: set[int]) -> dict[tuple[str, int], str]:
         """(工号, content hash) → the number of an item with one of these content hashes."""
         ...
@@ -329,9 +333,8 @@ def _check_submissions(
 def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> list[Problem]:
     records = sheet.records
     year, month = split_period(period)
-    given = {i for i in records["item_id"] if i is not None}
-    found = known.by_id(given)
-    other_months = dict(zip(found["item_id"], found["period"], strict=True))
+    given = set(records["item_id"].tolist()) - {None}
+    other_months = known.months_of(given)
     other_months |= known.with_prefix(f"{year:04d}{month:02d}-")
     problems: list[Problem] = []
     ids = records["item_id"]
@@ -447,7 +450,7 @@ def _duplicate_item_warnings(sheet: SheetRecords, known: KnownItems) -> list[Pro
     people = records["employee_id"].to_numpy(object)[compared]
     keys = hashes.to_numpy(object)[compared]
     item_ids = records["item_id"].to_numpy(object)[compared]
-    elsewhere = known.duplicates({int(key) for key in keys})
+    elsewhere = known.duplicates(set(keys.tolist()))
     pair_codes, pair_count = _pair_codes(
         pd.factorize(people, use_na_sentinel=False)[0], pd.factorize(keys)[0]
     )
