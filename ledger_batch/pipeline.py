@@ -44,8 +44,15 @@ from ledger_batch.read import (
     read_workbook,
     rejection,
 )
-from ledger_batch.store import Store, StoredFile, StoredItems
-from ledger_batch.validate import StoreContext, validate_file
+from ledger_batch.store import (
+    STAGED_LEDGERS,
+    StagedSheet,
+    Store,
+    StoredFile,
+    StoredItems,
+    stage_rows,
+)
+from ledger_batch.validate import FILLED_BY_VALIDATION, StoreContext, validate_file
 from ledger_batch.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -85,6 +92,8 @@ class _Parsed:
     sha256: str
     ledger_file: LedgerFile | None
     problems: list[Problem]
+    staged: Path | None = None
+    """Where a reader staged the file's items (``store.stage_rows``), if it did."""
 
 
 def ignored_outcome(path: Path) -> FileOutcome | None:
@@ -130,7 +139,7 @@ def ingest(
     ]
     with (
         reusing_freed_memory(),
-        _parsed_in_order(settled, workspace.settings, step) as parsed,
+        _parsed_in_order(settled, workspace, step) as parsed,
         _store_for(workspace, dry_run) as store,
     ):
         for item in parsed:
@@ -142,6 +151,9 @@ def ingest(
                 raise OutputError(
                     "cannot_write", path=str(workspace.store_path), reason=str(error)
                 ) from error
+            finally:
+                if item.staged is not None:
+                    item.staged.unlink(missing_ok=True)
             step()
     return outcomes
 
@@ -208,7 +220,8 @@ def read_ledger_file(path: Path, settings: Settings) -> LedgerFile:
     return normalise_workbook(raw, settings.rules.year_start_month, limits.max_rows_per_sheet)
 
 
-def _parse(path: Path, settings: Settings) -> _Parsed:
+def _parse(path: Path, settings: Settings, stage_in: Path | None = None) -> _Parsed:
+    """Read one file; with ``stage_in`` (a reader process's), also stage its items there."""
     try:
         sha = _sha256(path)
         ledger_file = read_ledger_file(path, settings)
@@ -218,7 +231,28 @@ def _parse(path: Path, settings: Settings) -> _Parsed:
         return _Parsed(
             path, "", None, [Problem("corrupt", file=path.name, params={"detail": str(exc)})]
         )
-    return _Parsed(path, sha, ledger_file, list(ledger_file.problems))
+    problems = list(ledger_file.problems)
+    staged = _staged(ledger_file, stage_in) if stage_in and not _errors(problems) else None
+    return _Parsed(path, sha, ledger_file, problems, staged)
+
+
+def _staged(ledger_file: LedgerFile, folder: Path) -> Path | None:
+    """The file's items staged in a new file in ``folder``; None when it has none, or when
+    staging fails (a full disk, say): the run then stores them itself."""
+    sheet = next((ledger_file.sheets[n] for n in STAGED_LEDGERS if n in ledger_file.sheets), None)
+    if sheet is None or sheet.records.empty:
+        return None
+    staged: Path | None = None
+    try:
+        handle, name = tempfile.mkstemp(suffix=".db", dir=folder)
+        os.close(handle)
+        staged = Path(name)
+        stage_rows(staged, sheet.ledger, sheet.records)
+    except (OSError, sqlite3.Error):
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        return None
+    return staged
 
 
 def _processing_order(item: _Parsed) -> tuple[int, str, int, str]:
@@ -245,7 +279,7 @@ def _earliest_order(path: Path) -> tuple[int, str, int, str]:
 
 @contextmanager
 def _parsed_in_order(
-    paths: list[Path], settings: Settings, step: Callable[[], None]
+    paths: list[Path], workspace: Workspace, step: Callable[[], None]
 ) -> Iterator[Iterator[_Parsed]]:
     """The files read and normalised, handed over in processing order.
 
@@ -253,16 +287,22 @@ def _parsed_in_order(
     side by side (``limits.workers``) while this process validates and stores in order: a
     file is handed over as soon as no file still being read could come before it. Two files
     per reader and one more are read ahead, which bounds the memory a large drop takes.
+    Readers also stage each file's items for the run (``store.STAGED_LEDGERS``).
     """
+    settings = workspace.settings
     ordered = sorted(paths, key=_earliest_order)
     readers = _reader_count(settings.limits.workers, len(ordered))
     if not readers:
         yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
         return
+    staging = _staging_folder(workspace.root)
+    stage_in = Path(staging.name) if staging else None
     pool = ProcessPoolExecutor(readers, mp_context=_pool_context(), initializer=_worker_setup)
     ahead = readers * 2 + 1
     try:
-        window = deque((_submitted(pool, path, settings), path) for path in ordered[:ahead])
+        window = deque(
+            (_submitted(pool, path, settings, stage_in), path) for path in ordered[:ahead]
+        )
         waiting = iter(ordered[ahead:])
 
         def results() -> Iterator[_Parsed]:
@@ -273,18 +313,41 @@ def _parsed_in_order(
                 except BrokenProcessPool:  # a reader died (the OOM killer, say): read it here
                     item = _parse(path, settings)
                 if (following := next(waiting, None)) is not None:
-                    window.append((_submitted(pool, following, settings), following))
+                    window.append((_submitted(pool, following, settings, stage_in), following))
                 yield item
 
         yield _in_order(ordered, results(), step)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if staging:
+            staging.cleanup()
 
 
-def _submitted(pool: ProcessPoolExecutor, path: Path, settings: Settings) -> Future[_Parsed]:
+def staging_prefix(root: Path) -> str:
+    """The name, in the system's temporary folder, of a workspace's staging folders."""
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return f"ledger-batch-staged-{digest}-"
+
+
+def _staging_folder(root: Path) -> tempfile.TemporaryDirectory[str] | None:
+    """A new folder for the readers' staged items, after removing what a run of this
+    workspace that was killed left behind (the caller holds the workspace lock, so no other
+    run of it is staging). None when no folder can be made: the run stores rows itself."""
+    prefix = staging_prefix(root)
+    for left in Path(tempfile.gettempdir()).glob(prefix + "*"):
+        shutil.rmtree(left, ignore_errors=True)
+    try:
+        return tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
+    except OSError:
+        return None
+
+
+def _submitted(
+    pool: ProcessPoolExecutor, path: Path, settings: Settings, stage_in: Path | None
+) -> Future[_Parsed]:
     """``path`` handed to a reader; once a reader has died, read here when its turn comes."""
     try:
-        return pool.submit(_parse, path, settings)
+        return pool.submit(_parse, path, settings, stage_in)
     except BrokenProcessPool:
         broken: Future[_Parsed] = Future()
         broken.set_exception(BrokenProcessPool("a reader process ended"))
@@ -409,6 +472,7 @@ def _ingest_one(
     context = StoreContext(
         store.roster_for(ledger_file.period), StoredItems(store, ledger_file.period)
     )
+    staged = _as_staged(item.staged, ledger_file)
     settings = workspace.settings
     problems = item.problems + [
         replace_file(p, item.path.name)
@@ -416,7 +480,17 @@ def _ingest_one(
     ]
     if _errors(problems):
         return _quarantine(item.path, problems, workspace, dry_run)
-    return _store(item, ledger_file, problems, workspace, store, dry_run, reason)
+    return _store(item, ledger_file, problems, workspace, store, dry_run, reason, staged)
+
+
+def _as_staged(path: Path | None, ledger_file: LedgerFile) -> StagedSheet | None:
+    """The staged sheet, with its fillable columns as read (taken before validation)."""
+    if path is None:
+        return None
+    name = next(n for n in STAGED_LEDGERS if n in ledger_file.sheets)
+    records = ledger_file.sheets[name].records
+    as_read = {column: records[column].tolist() for column in FILLED_BY_VALIDATION[name]}
+    return StagedSheet(path, name, as_read)
 
 
 def replace_file(problem: Problem, file_name: str) -> Problem:
@@ -432,6 +506,7 @@ def _store(
     store: Store,
     dry_run: bool,
     reason: str | None,
+    staged: StagedSheet | None,
 ) -> FileOutcome:
     kind, period = ledger_file.kind, ledger_file.period
     version = store.next_version(period, kind)
@@ -441,7 +516,7 @@ def _store(
     if not dry_run:
         write_atomically(archived, lambda copy: shutil.copy2(item.path, copy))
     file_id = store.store_file(
-        ledger_file, item.sha256, str(archived.relative_to(workspace.root)), version
+        ledger_file, item.sha256, str(archived.relative_to(workspace.root)), version, staged
     )
     changes = person_changes(store, previous, file_id) if replaced else []
     if replaced is not None:

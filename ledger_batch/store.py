@@ -12,7 +12,7 @@ import getpass
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -132,6 +132,60 @@ def _sql_column(values: list[object], kind: str) -> list[object]:
     return values  # text: normalise and validate leave only str or None
 
 
+def _sql_values(ledger: Ledger, records: pd.DataFrame) -> dict[str, list[object]]:
+    """A sheet's columns as its table keeps them: ``source_row``, every field, and the
+    columns the store derives (``DERIVED_COLUMNS``)."""
+    values: dict[str, list[object]] = {"source_row": records["source_row"].astype("int64").tolist()}
+    for spec in ledger.fields:
+        values[spec.name] = _sql_column(records[spec.name].tolist(), spec.kind)
+    for name in DERIVED_COLUMNS.get(ledger.name, ()):
+        values[name] = records[name].tolist()
+    return values
+
+
+def _filled_values(ledger: Ledger, records: pd.DataFrame) -> dict[str, list[object]]:
+    """``_sql_values`` without the columns left empty all down the sheet (notes, an
+    inspection not yet due): they are stored as NULL all the same, and Python's sqlite3
+    binds a None about four times slower than a text."""
+    values = _sql_values(ledger, records)
+    return {name: column for name, column in values.items() if _has_value(column)}
+
+
+STAGED_LEDGERS = ("submissions",)
+"""Ledgers whose rows a reader process stages for the run (``stage_rows``): a month's items,
+the one large sheet. Handing every value to SQLite one by one through Python's sqlite3 was
+the largest part of the run's work; a reader does it beside reading, into a file of its own,
+and the run copies the rows with one ``INSERT … SELECT``."""
+
+
+def stage_rows(path: Path, ledger: Ledger, records: pd.DataFrame) -> None:
+    """Write ``records`` as the store keeps them into a new SQLite file at ``path`` (table
+    ``rows``), for ``Store.store_file`` to copy from. Scratch data: no journal, no sync.
+    A column empty all down the sheet is left out: the run's copy stores it as NULL."""
+    values = _filled_values(ledger, records)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute(f"CREATE TABLE rows ({', '.join(values)})")
+        db.execute("BEGIN")
+        db.executemany(
+            f"INSERT INTO rows VALUES ({', '.join('?' * len(values))})",
+            zip(*values.values(), strict=True),
+        )
+        db.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class StagedSheet:
+    """A sheet's rows staged by a reader (``stage_rows``) before validation filled anything
+    in. ``as_read`` holds the columns validation may fill (validate.FILLED_BY_VALIDATION) as
+    they were read: only the rows whose values validation changed are sent again."""
+
+    path: Path
+    ledger: str
+    as_read: dict[str, list[object]]
+
+
 def _has_value(values: list[object]) -> bool:
     """Whether any of ``values`` is not None: the first usually settles it; else ``count``,
     which meets None by identity, quickly, all down a column of Nones."""
@@ -206,12 +260,36 @@ class Store:
         return StoredFile(*row) if row else None
 
     def store_file(
-        self, ledger_file: LedgerFile, sha256: str, archived_as: str, version: int
+        self,
+        ledger_file: LedgerFile,
+        sha256: str,
+        archived_as: str,
+        version: int,
+        staged: StagedSheet | None = None,
     ) -> int:
-        """Insert a validated file and make it the one in force; returns its file_id."""
+        """Insert a validated file and make it the one in force; returns its file_id.
+
+        ``staged``: one of its sheets as a reader staged it, copied from there."""
         ledgers = self._replaced_ledgers(ledger_file)
         if "roster" in ledgers:
             self._rosters.clear()
+        if staged is None:
+            return self._store_file(ledger_file, ledgers, sha256, archived_as, version, None)
+        self.connection.execute("ATTACH DATABASE ? AS staged", (str(staged.path),))
+        try:
+            return self._store_file(ledger_file, ledgers, sha256, archived_as, version, staged)
+        finally:
+            self.connection.execute("DETACH DATABASE staged")
+
+    def _store_file(
+        self,
+        ledger_file: LedgerFile,
+        ledgers: list[str],
+        sha256: str,
+        archived_as: str,
+        version: int,
+        staged: StagedSheet | None,
+    ) -> int:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO files (sha256, original_name, archived_as, kind, period, version, "
@@ -229,14 +307,11 @@ class Store:
             )
             file_id = int(cursor.lastrowid or 0)
             for ledger_name, sheet in ledger_file.sheets.items():
-                self._insert_rows(
-                    db,
-                    ledger_named(ledger_name),
-                    sheet.records,
-                    file_id,
-                    ledger_file.period,
-                    sheet.sheet_name,
-                )
+                rows = (db, ledger_named(ledger_name), sheet.records, file_id, ledger_file.period)
+                if staged is not None and staged.ledger == ledger_name:
+                    self._copy_staged(*rows, sheet.sheet_name, staged)
+                else:
+                    self._insert_rows(*rows, sheet.sheet_name)
             db.executemany(
                 "INSERT OR REPLACE INTO active_sheets (period, ledger, file_id) VALUES (?, ?, ?)",
                 [(ledger_file.period, name, file_id) for name in ledgers],
@@ -264,28 +339,67 @@ class Store:
     ) -> None:
         if records.empty:
             return
-        columns = [*SOURCE_COLUMNS, *ledger.field_names]
         count = len(records)
-        field_values = [
-            [file_id] * count,
-            [period] * count,
-            [sheet_name] * count,
-            records["source_row"].astype("int64").tolist(),
-            *(_sql_column(records[spec.name].tolist(), spec.kind) for spec in ledger.fields),
-        ]
-        if ledger.name == "submissions":
-            columns.append("content_hash")
-            field_values.append(records["content_hash"].tolist())
-        # A column left empty all down the sheet (notes, an inspection not yet due) is left
-        # out of the statement and stored as NULL all the same: Python's sqlite3 binds a None
-        # about four times slower than a text, and optional columns are often empty.
-        filled = [_has_value(values) for values in field_values]
-        columns = [name for name, keep in zip(columns, filled, strict=True) if keep]
-        field_values = [values for values, keep in zip(field_values, filled, strict=True) if keep]
-        placeholders = ", ".join("?" * len(columns))
-        rows = zip(*field_values, strict=True)
+        sql = _filled_values(ledger, records)
+        columns = [*SOURCE_COLUMNS[:3], *sql]
+        constants = ([file_id] * count, [period] * count, [sheet_name] * count)
         db.executemany(
-            f"INSERT INTO {ledger.name} ({', '.join(columns)}) VALUES ({placeholders})", rows
+            f"INSERT INTO {ledger.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            zip(*constants, *sql.values(), strict=True),
+        )
+
+    @staticmethod
+    def _copy_staged(
+        db: sqlite3.Connection,
+        ledger: Ledger,
+        records: pd.DataFrame,
+        file_id: int,
+        period: str,
+        sheet_name: str,
+        staged: StagedSheet,
+    ) -> None:
+        """Copy the staged rows (attached as ``staged``), with what validation filled in."""
+        (staged_count,) = db.execute("SELECT COUNT(*) FROM staged.rows").fetchone()
+        if staged_count != len(records):
+            raise RuntimeError(f"{staged.path}: {staged_count} rows staged, {len(records)} read")
+        columns = ["source_row", *ledger.field_names, *DERIVED_COLUMNS.get(ledger.name, ())]
+        staged_columns = {row[1] for row in db.execute("PRAGMA staged.table_info(rows)")}
+        select = {name: f"r.{name}" if name in staged_columns else "NULL" for name in columns}
+        source = "staged.rows r"
+        filled = {
+            name: _sql_column(records[name].tolist(), ledger.field(name).kind)
+            for name in staged.as_read
+        }
+        changed = [
+            position
+            for name, as_read in staged.as_read.items()
+            for position, (old, new) in enumerate(zip(as_read, filled[name], strict=True))
+            if old != new
+        ]
+        if changed:
+            db.execute("DROP TABLE IF EXISTS temp.staged_fills")
+            db.execute(
+                "CREATE TEMP TABLE staged_fills "
+                f"(source_row INTEGER PRIMARY KEY, {', '.join(filled)})"
+            )
+            source_rows = records["source_row"].astype("int64").tolist()
+            db.executemany(
+                f"INSERT INTO temp.staged_fills VALUES (?, {', '.join('?' * len(filled))})",
+                [
+                    (source_rows[position], *(values[position] for values in filled.values()))
+                    for position in sorted(set(changed))
+                ],
+            )
+            source += " LEFT JOIN temp.staged_fills f ON f.source_row = r.source_row"
+            for name in filled:
+                select[name] = (
+                    f"CASE WHEN f.source_row IS NULL THEN {select[name]} ELSE f.{name} END"
+                )
+        db.execute(
+            f"INSERT INTO {ledger.name} ({', '.join([*SOURCE_COLUMNS[:3], *columns])}) "
+            f"SELECT ?, ?, ?, {', '.join(select.values())} FROM {source} ORDER BY r.rowid",
+            (file_id, period, sheet_name),
         )
 
     def record_event(self, action: str, period: str | None, detail: dict[str, object]) -> None:

@@ -31,6 +31,13 @@ DATE_FIELD = {
 }
 """The date that places a row in its month, per ledger."""
 
+FILLED_BY_VALIDATION = {
+    "submissions": ("employee_id", "name", "item_id", "truthful", "adopted", "stage")
+}
+"""The columns validation fills in or corrects, per staged ledger (store.STAGED_LEDGERS): a
+工号 or name from the roster, an item number, 是否属实/是否采纳/办理状态 left blank. Nothing
+else in those sheets changes between reading and storing."""
+
 ITEM_INDEX_COLUMNS = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
 
 

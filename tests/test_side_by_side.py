@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -15,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from ledger_batch.cli import cli as ledger_batch_cli
+from ledger_batch.config import Settings
 from ledger_batch.normalise import LedgerFile
-from ledger_batch.pipeline import _in_order, _Parsed
+from ledger_batch.pipeline import _in_order, _parse, _Parsed, staging_prefix
 from ledger_batch.resources import data_dir
 from ledger_batch.workspace import Workspace
 from tests.conftest import roster_rows
@@ -225,3 +227,57 @@ def test_a_person_unknown_to_one_months_roster_is_known_to_the_next_ones(tmp_pat
         ("2025-03", "007", "张三"),
         ("2025-04", "3001", "赵六"),
     ]
+
+
+def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path):
+    # Readers stage each month's items in the system's temporary folder for the run to copy
+    # into the store; the run removes them, stored or quarantined, and what a run that was
+    # killed left there goes at the workspace's next run.
+    workspace = with_workers(tmp_path / "ws", 2)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    write_workbook(
+        inbox / "2025-02.xlsx", {"信息报送": [item("2025-02-11", "赵六", "副井罐笼信号")]}
+    )
+    write_workbook(
+        inbox / "2025-03.xlsx",
+        {"信息报送": [item("2025-03-11", "张三", "主井信号", 是否属实=None, 是否采纳=None)]},
+    )
+    scratch = Path(tempfile.gettempdir())
+    killed = scratch / (staging_prefix(workspace.root) + "killed")
+    killed.mkdir()
+    (killed / "tmpa1b2c3.db").write_bytes(b"a half-written staging file")
+
+    result = run(workspace, "ingest")
+
+    assert result.exit_code == 1, result.output  # 赵六 is not on the roster: February waits
+    assert "✘ 2025-02.xlsx" in result.output and "✔ 2025-03.xlsx" in result.output
+    assert list(scratch.glob(staging_prefix(workspace.root) + "*")) == []
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        stored = db.execute(
+            "SELECT period, item_id, employee_id, name, truthful, adopted, stage FROM submissions"
+        ).fetchall()
+    # 工号 from the roster, a number, 待核实 / 否 / 反映问题 for what the clerk left blank
+    assert stored == [("2025-03", "202503-001", "007", "张三", "待核实", "否", "反映问题")]
+
+
+def test_a_reader_that_cannot_stage_the_items_leaves_them_to_the_run(tmp_path):
+    month = write_workbook(
+        tmp_path / "2025-03.xlsx",
+        {"信息报送": [item("2025-03-05", "张三", "皮带跑偏"), item("2025-03-06", "李四", "水仓")]},
+    )
+    staging = tmp_path / "staging"
+    staging.mkdir()
+
+    staged = _parse(month, Settings(), staging)
+    cannot = _parse(month, Settings(), month)  # not a folder: no file can be made in it
+
+    assert staged.staged is not None and staged.staged.parent == staging
+    with closing(sqlite3.connect(staged.staged)) as db:
+        rows = db.execute("SELECT source_row, name, content FROM rows").fetchall()
+    assert rows == [(3, "张三", "皮带跑偏"), (4, "李四", "水仓")]
+    assert cannot.staged is None
+    assert cannot.ledger_file is not None and cannot.problems == staged.problems
+    assert cannot.ledger_file.sheets["submissions"].records.equals(
+        staged.ledger_file.sheets["submissions"].records
+    )
