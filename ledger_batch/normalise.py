@@ -277,32 +277,21 @@ def _convert_column(
     """Typed values (None for blank or unreadable) and a Problem per unreadable/missing cell.
 
     The column is dictionary-encoded and each distinct text converted once (ledgers repeat
-    names, dates and choices a lot); free text is only trimmed, in Arrow.
+    names, 工号, units, dates and choices a lot), so repeated values are also one object each;
+    a column of mostly distinct texts (item numbers, content) is converted whole, in Arrow.
     """
     texts = arrow_text(column)
-    trimmed = pc.utf8_trim(texts, _EDGE_SPACE)
-    blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
-    if spec.kind == "text":
-        values = trimmed.to_numpy(zero_copy_only=False).astype(object)
-        long = pc.fill_null(pc.greater(pc.utf8_length(texts), EXCEL_TEXT_LIMIT // 2), False)
-        unreadable = long.to_numpy(zero_copy_only=False).copy()
-        for position in np.flatnonzero(unreadable):
-            unreadable[position] = excel_length(texts[int(position)].as_py()) > EXCEL_TEXT_LIMIT
-    elif spec.kind in ("id", "name"):  # mostly distinct (item numbers): all in Arrow
-        # An ID or name with an invisible control character matches nobody: unreadable.
-        squeezed = pc.utf8_normalize(texts, "NFKC") if spec.kind == "id" else texts
-        squeezed = pc.replace_substring_regex(squeezed, _ARROW_SPACES, "")
-        values = squeezed.to_numpy(zero_copy_only=False).astype(object)
-        control = pc.match_substring_regex(squeezed, _ARROW_CONTROL)
-        unreadable = pc.fill_null(control, False).to_numpy(zero_copy_only=False).copy()
-    else:  # dates, numbers, choices
-        encoded = pc.dictionary_encode(texts)
-        convert = _converter(spec)
-        distinct = [convert(text) for text in encoded.dictionary.to_pylist()]
-        invalid = np.array([value is _INVALID for value in distinct] + [False], dtype=bool)
-        converted = np.array([*distinct, None], dtype=object)
-        codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
-        values, unreadable = converted[codes], invalid[codes]
+    encoded = pc.dictionary_encode(texts)
+    distinct = encoded.dictionary
+    if spec.kind in ("text", "id", "name") and len(distinct) * 2 > len(texts):
+        values, unreadable, blank = _converted(texts, spec)
+    else:
+        values, unreadable, blank = _converted(distinct, spec)
+        empty = len(distinct)  # the code of an empty cell: one more entry at the end
+        codes = encoded.indices.fill_null(empty).to_numpy(zero_copy_only=False)
+        values = np.append(values, np.array([None], dtype=object))[codes]
+        unreadable = np.append(unreadable, False)[codes]
+        blank = np.append(blank, True)[codes]
     unreadable &= ~blank
     values[blank | unreadable] = None
     values[values == ""] = None
@@ -323,6 +312,31 @@ def _convert_column(
             for row in index[blank]
         ]
     return values, problems
+
+
+def _converted(texts: pa.Array, spec: Field) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each text's typed value, whether it is unreadable, and whether it is blank."""
+    trimmed = pc.utf8_trim(texts, _EDGE_SPACE)
+    blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+    if spec.kind == "text":
+        values = trimmed.to_numpy(zero_copy_only=False).astype(object)
+        long = pc.fill_null(pc.greater(pc.utf8_length(texts), EXCEL_TEXT_LIMIT // 2), False)
+        unreadable = long.to_numpy(zero_copy_only=False).copy()
+        for position in np.flatnonzero(unreadable):
+            unreadable[position] = excel_length(texts[int(position)].as_py()) > EXCEL_TEXT_LIMIT
+    elif spec.kind in ("id", "name"):
+        # An ID or name with an invisible control character matches nobody: unreadable.
+        squeezed = pc.utf8_normalize(texts, "NFKC") if spec.kind == "id" else texts
+        squeezed = pc.replace_substring_regex(squeezed, _ARROW_SPACES, "")
+        values = squeezed.to_numpy(zero_copy_only=False).astype(object)
+        control = pc.match_substring_regex(squeezed, _ARROW_CONTROL)
+        unreadable = pc.fill_null(control, False).to_numpy(zero_copy_only=False).copy()
+    else:  # dates, numbers, choices
+        convert = _converter(spec)
+        converted = [convert(text) for text in texts.to_pylist()]
+        unreadable = np.array([value is _INVALID for value in converted], dtype=bool)
+        values = np.array(converted, dtype=object)
+    return values, unreadable, blank
 
 
 def _cell_problem(spec: Field, sheet_name: str, row: int, label: str, text: str) -> Problem:

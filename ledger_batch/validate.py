@@ -347,10 +347,13 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
     ids = records["item_id"]
     numbered = ids.notna()
     repeated = numbered & ids.duplicated(keep="first")
-    first_row = dict(
-        zip(ids[numbered & ~repeated], records["source_row"][numbered & ~repeated], strict=True)
+    unique = numbered & ~repeated
+    first_row = (  # needed only to name a repeat's first row, or to number blank ones
+        dict(zip(ids[unique], records["source_row"][unique], strict=True))
+        if repeated.any() or not numbered.all()
+        else {}
     )
-    elsewhere = numbered & ~repeated & ids.isin(list(other_months))
+    elsewhere = unique & ids.isin(list(other_months))
     column = sheet.columns.get("item_id", "")
     flagged = repeated | elsewhere
     for row, item_id, twice in zip(

@@ -229,10 +229,13 @@ def test_a_person_unknown_to_one_months_roster_is_known_to_the_next_ones(tmp_pat
     ]
 
 
-def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path):
+def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path, monkeypatch):
     # Readers stage each month's items in the system's temporary folder for the run to copy
     # into the store; the run removes them, stored or quarantined, and what a run that was
     # killed left there goes at the workspace's next run.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's, for this test
     workspace = with_workers(tmp_path / "ws", 2)
     inbox = workspace.folder("inbox")
     write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
@@ -243,7 +246,6 @@ def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path):
         inbox / "2025-03.xlsx",
         {"信息报送": [item("2025-03-11", "张三", "主井信号", 是否属实=None, 是否采纳=None)]},
     )
-    scratch = Path(tempfile.gettempdir())
     killed = scratch / (staging_prefix(workspace.root) + "killed")
     killed.mkdir()
     (killed / "tmpa1b2c3.db").write_bytes(b"a half-written staging file")
@@ -252,7 +254,7 @@ def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path):
 
     assert result.exit_code == 1, result.output  # 赵六 is not on the roster: February waits
     assert "✘ 2025-02.xlsx" in result.output and "✔ 2025-03.xlsx" in result.output
-    assert list(scratch.glob(staging_prefix(workspace.root) + "*")) == []
+    assert list(scratch.iterdir()) == []
     with closing(sqlite3.connect(workspace.store_path)) as db:
         stored = db.execute(
             "SELECT period, item_id, employee_id, name, truthful, adopted, stage FROM submissions"
