@@ -507,7 +507,8 @@ def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[P
     items = known.by_id(named)
     submissions = ledger_file.frame("submissions")
     if submissions is not None and not submissions.empty:
-        here = submissions.assign(period=ledger_file.period)[ITEM_INDEX_COLUMNS]
+        here = submissions[submissions["item_id"].isin(list(named))]
+        here = here.assign(period=ledger_file.period)[ITEM_INDEX_COLUMNS]
         items = pd.concat([items, here], ignore_index=True) if not items.empty else here
     items = items[items["item_id"].isin(list(named))].drop_duplicates("item_id", keep="last")
     index = {row.item_id: row for row in items.itertuples()}
