@@ -330,16 +330,32 @@ def staging_prefix(root: Path) -> str:
 
 
 def _staging_folder(root: Path) -> tempfile.TemporaryDirectory[str] | None:
-    """A new folder for the readers' staged items, after removing what a run of this
-    workspace that was killed left behind (the caller holds the workspace lock, so no other
-    run of it is staging). None when no folder can be made: the run stores rows itself."""
+    """A new folder for the readers' staged items, named with this process's id, after
+    removing what runs of this workspace that were killed left behind: folders whose process
+    is gone (a check may run beside an ingest, each with its own folder). None when no folder
+    can be made: the run then stores the rows itself."""
     prefix = staging_prefix(root)
     for left in Path(tempfile.gettempdir()).glob(prefix + "*"):
-        shutil.rmtree(left, ignore_errors=True)
+        owner = left.name.removeprefix(prefix).split("-")[0]
+        if owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(left, ignore_errors=True)
     try:
-        return tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
+        return tempfile.TemporaryDirectory(
+            prefix=f"{prefix}{os.getpid()}-", ignore_cleanup_errors=True
+        )
     except OSError:
         return None
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _submitted(

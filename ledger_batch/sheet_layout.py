@@ -244,26 +244,16 @@ class _XlsxSheetScan:
         RE2 runs them all as one. When the scan finds anything, ``feed`` looks closer.
         """
         layout = self.layout
-        last_cell = self._last_cell(piece)
-        if last_cell is None or not layout.last_column:
+        last_cell = _CELL_REF.match(piece, max(piece.rfind(b'<c r="'), 0))
+        if last_cell is None:
             return False
+        width = layout.last_column or _header_width(piece)
         last_row = max(layout.last_row, int(last_cell[2]))
-        if _found(_RARE + "|" + _beyond(layout.last_column, last_row), piece):
-            return False
-        layout.last_row = last_row
+        if not width or _found(_RARE + "|" + _beyond(width, last_row), piece):
+            return False  # nothing recorded: the checks one by one start from the same layout
+        layout.last_column, layout.last_row = width, last_row
         self._last_row_tag(piece)
         return True
-
-    def _last_cell(self, piece: bytes) -> re.Match[bytes] | None:
-        """The piece's last ``<c r="B7"`` (the furthest down, as cells come row by row); the
-        first piece's first row (a header, usually the widest) sets the width so far."""
-        last_cell = _CELL_REF.match(piece, max(piece.rfind(b'<c r="'), 0))
-        if last_cell is not None and not self.layout.last_column:
-            end = piece.find(b"</row>")
-            first_row = piece if end < 0 else piece[:end]
-            header = {column_number(c.decode()) for c in _CELL_COLUMN.findall(first_row)}
-            self.layout.last_column = max(header, default=0)
-        return last_cell
 
     def _last_row_tag(self, piece: bytes) -> None:
         last_tag = _ROW_NUMBER.match(piece, max(piece.rfind(b"<row "), 0))
@@ -278,9 +268,11 @@ class _XlsxSheetScan:
         every reference; only when it finds one are they all read.
         """
         layout = self.layout
-        last_cell = self._last_cell(piece)
+        last_cell = _CELL_REF.match(piece, max(piece.rfind(b'<c r="'), 0))
         if last_cell is None:
             return
+        if not layout.last_column:  # the first row (a header, usually the widest) sets it
+            layout.last_column = _header_width(piece)
         last_row = max(layout.last_row, int(last_cell[2]))
         if layout.last_column and not _found(_beyond(layout.last_column, last_row), piece):
             layout.last_row = last_row
@@ -340,6 +332,13 @@ class _XlsxSheetScan:
             self.layout.formulas.add(position)
             if not _has_cached_value(cell):
                 self.layout.uncalculated.add(position)
+
+
+def _header_width(piece: bytes) -> int:
+    """The widest column named in the piece's first row."""
+    end = piece.find(b"</row>")
+    first_row = piece if end < 0 else piece[:end]
+    return max((column_number(c.decode()) for c in _CELL_COLUMN.findall(first_row)), default=0)
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,7 +12,7 @@ import getpass
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -238,7 +238,12 @@ class Store:
         except BaseException:
             self.connection.execute("ROLLBACK")
             raise
-        self.connection.execute("COMMIT")
+        try:
+            self.connection.execute("COMMIT")
+        except BaseException:  # a failed COMMIT (a full disk) can leave the transaction open
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            raise
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -277,9 +282,13 @@ class Store:
             return self._store_file(ledger_file, ledgers, sha256, archived_as, version, None)
         self.connection.execute("ATTACH DATABASE ? AS staged", (str(staged.path),))
         try:
-            return self._store_file(ledger_file, ledgers, sha256, archived_as, version, staged)
-        finally:
-            self.connection.execute("DETACH DATABASE staged")
+            file_id = self._store_file(ledger_file, ledgers, sha256, archived_as, version, staged)
+        except BaseException:
+            with suppress(sqlite3.Error):  # the error that stopped the store is the one to see
+                self.connection.execute("DETACH DATABASE staged")
+            raise
+        self.connection.execute("DETACH DATABASE staged")
+        return file_id
 
     def _store_file(
         self,

@@ -31,6 +31,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger_batch.cli import cli as ledger_batch_cli
+from ledger_batch.store import Store
 from ledger_batch.workspace import Workspace
 from tests.hostile import Child, child_env, names_in, run_child
 from tests.ledgers import item, write_workbook
@@ -166,6 +167,27 @@ def test_a_full_disk_while_ingesting_keeps_the_file_in_the_inbox(rostered, cli, 
         filler.unlink()
         assert cli("ingest").exit_code == 0
     assert stored("SELECT content FROM submissions") == [("a",)]
+
+
+def test_a_commit_that_fails_is_rolled_back_and_the_store_takes_the_next_file(tmp_path):
+    # A COMMIT can fail and leave its transaction open (a full disk; here a deferred check):
+    # nothing of it may stay, and the next file's transaction must be able to begin.
+    store = Store(tmp_path / "ledger.db")
+    try:
+        store.connection.execute("CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY)")
+        store.connection.execute(
+            "CREATE TEMP TABLE child (parent_id REFERENCES parent DEFERRABLE INITIALLY DEFERRED)"
+        )
+        with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
+            db.execute("INSERT INTO child VALUES (1)")  # fails only at COMMIT
+
+        assert not store.connection.in_transaction
+        with store.transaction() as db:
+            db.execute("INSERT INTO parent VALUES (1)")
+        assert store.connection.execute("SELECT * FROM child").fetchall() == []
+        assert store.connection.execute("SELECT * FROM parent").fetchall() == [(1,)]
+    finally:
+        store.close()
 
 
 # --- the mail server is down ----------------------------------------------------------------

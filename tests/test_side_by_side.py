@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 from contextlib import closing
 from pathlib import Path
@@ -231,8 +232,9 @@ def test_a_person_unknown_to_one_months_roster_is_known_to_the_next_ones(tmp_pat
 
 def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path, monkeypatch):
     # Readers stage each month's items in the system's temporary folder for the run to copy
-    # into the store; the run removes them, stored or quarantined, and what a run that was
-    # killed left there goes at the workspace's next run.
+    # into the store; the run removes them, stored or quarantined. What a killed run left
+    # there goes at the workspace's next run; the folder of a run still going (a check beside
+    # an ingest) stays.
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's, for this test
@@ -246,15 +248,21 @@ def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path, monk
         inbox / "2025-03.xlsx",
         {"信息报送": [item("2025-03-11", "张三", "主井信号", 是否属实=None, 是否采纳=None)]},
     )
-    killed = scratch / (staging_prefix(workspace.root) + "killed")
+    with subprocess.Popen(["true"]) as ended:  # a process id no longer in use, once it ends
+        ended.wait()
+    killed = scratch / f"{staging_prefix(workspace.root)}{ended.pid}-a1b2"
     killed.mkdir()
     (killed / "tmpa1b2c3.db").write_bytes(b"a half-written staging file")
+    with subprocess.Popen(["sleep", "60"]) as other:
+        going = scratch / f"{staging_prefix(workspace.root)}{other.pid}-c3d4"
+        going.mkdir()
 
-    result = run(workspace, "ingest")
+        result = run(workspace, "ingest")
 
+        other.kill()
     assert result.exit_code == 1, result.output  # 赵六 is not on the roster: February waits
     assert "✘ 2025-02.xlsx" in result.output and "✔ 2025-03.xlsx" in result.output
-    assert list(scratch.iterdir()) == []
+    assert list(scratch.iterdir()) == [going]
     with closing(sqlite3.connect(workspace.store_path)) as db:
         stored = db.execute(
             "SELECT period, item_id, employee_id, name, truthful, adopted, stage FROM submissions"
