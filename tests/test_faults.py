@@ -14,6 +14,7 @@ the middle of a batch (test_email_send: test_a_connection_dropped_mid_batch_…)
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import resource
 import shutil
@@ -21,8 +22,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -31,6 +35,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger_batch.cli import cli as ledger_batch_cli
+from ledger_batch.pipeline import _result
 from ledger_batch.store import Store
 from ledger_batch.workspace import Workspace
 from tests.hostile import Child, child_env, names_in, run_child
@@ -167,6 +172,31 @@ def test_a_full_disk_while_ingesting_keeps_the_file_in_the_inbox(rostered, cli, 
         filler.unlink()
         assert cli("ingest").exit_code == 0
     assert stored("SELECT content FROM submissions") == [("a",)]
+
+
+def test_a_file_handed_to_the_readers_as_one_dies_is_read_by_the_run():
+    # Python 3.11's process pool can lose a file handed over just as a reader dies: its
+    # result never comes. The run must notice the broken pool and read the file itself.
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        os.kill(pool.submit(os.getpid).result(timeout=30), signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):  # once the pool has noticed
+            pool.submit(os.getpid).result(timeout=30)
+        lost: Future = Future()  # handed over as the reader died: no result will come
+        ended: list[BaseException] = []
+
+        def wait_for_it() -> None:
+            try:
+                _result(lost, pool)
+            except BaseException as error:
+                ended.append(error)
+
+        waiting = threading.Thread(target=wait_for_it, daemon=True)
+        waiting.start()
+        waiting.join(timeout=10)
+        assert len(ended) == 1 and isinstance(ended[0], BrokenProcessPool), ended
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def test_a_commit_that_fails_is_rolled_back_and_the_store_takes_the_next_file(tmp_path):
