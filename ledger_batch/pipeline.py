@@ -35,7 +35,7 @@ from ledger_batch.config import Settings
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.lazy import lazy_module
 from ledger_batch.memory import reusing_freed_memory
-from ledger_batch.normalise import LedgerFile, normalise_workbook
+from ledger_batch.normalise import LedgerFile, SheetRecords, normalise_workbook
 from ledger_batch.periods import assessment_year_of, month_in_name
 from ledger_batch.read import (
     SPREADSHEET_SUFFIXES,
@@ -239,7 +239,7 @@ def _parse(path: Path, settings: Settings, stage_in: Path | None = None) -> _Par
 def _staged(ledger_file: LedgerFile, folder: Path) -> Path | None:
     """The file's items staged in a new file in ``folder``; None when it has none, or when
     staging fails (a full disk, say): the run then stores them itself."""
-    sheet = next((ledger_file.sheets[n] for n in STAGED_LEDGERS if n in ledger_file.sheets), None)
+    sheet = _staged_sheet(ledger_file)
     if sheet is None or sheet.records.empty:
         return None
     staged: Path | None = None
@@ -253,6 +253,11 @@ def _staged(ledger_file: LedgerFile, folder: Path) -> Path | None:
             staged.unlink(missing_ok=True)
         return None
     return staged
+
+
+def _staged_sheet(ledger_file: LedgerFile) -> SheetRecords | None:
+    """The file's sheet of a ledger readers stage (``store.STAGED_LEDGERS``), if it has one."""
+    return next((ledger_file.sheets[n] for n in STAGED_LEDGERS if n in ledger_file.sheets), None)
 
 
 def _processing_order(item: _Parsed) -> tuple[int, str, int, str]:
@@ -517,11 +522,11 @@ def _ingest_one(
 
 def _as_staged(path: Path | None, ledger_file: LedgerFile) -> StagedSheet | None:
     """The staged sheet, with its fillable columns as read (taken before validation)."""
-    if path is None:
+    sheet = _staged_sheet(ledger_file)
+    if path is None or sheet is None:
         return None
-    name = next(n for n in STAGED_LEDGERS if n in ledger_file.sheets)
-    records = ledger_file.sheets[name].records
-    as_read = {column: records[column].tolist() for column in FILLED_BY_VALIDATION[name]}
+    name = sheet.ledger.name
+    as_read = {column: sheet.records[column].tolist() for column in FILLED_BY_VALIDATION[name]}
     return StagedSheet(path, name, as_read)
 
 

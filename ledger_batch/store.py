@@ -380,12 +380,12 @@ class Store:
             name: _sql_column(records[name].tolist(), ledger.field(name).kind)
             for name in staged.as_read
         }
-        changed = [
+        changed = {
             position
             for name, as_read in staged.as_read.items()
             for position, (old, new) in enumerate(zip(as_read, filled[name], strict=True))
             if old != new
-        ]
+        }
         if changed:
             db.execute("DROP TABLE IF EXISTS temp.staged_fills")
             db.execute(
@@ -397,7 +397,7 @@ class Store:
                 f"INSERT INTO temp.staged_fills VALUES (?, {', '.join('?' * len(filled))})",
                 [
                     (source_rows[position], *(values[position] for values in filled.values()))
-                    for position in sorted(set(changed))
+                    for position in sorted(changed)
                 ],
             )
             source += " LEFT JOIN temp.staged_fills f ON f.source_row = r.source_row"
@@ -489,29 +489,31 @@ class Store:
 
     def items_by_id(self, item_ids: set[str], excluding_period: str) -> pd.DataFrame:
         """In-force items with these numbers, outside ``excluding_period``."""
-        sql = (
-            "SELECT t.item_id, t.period, t.employee_id, t.name, t.date, t.content, t.truthful "
-            "FROM json_each(?) k CROSS JOIN submissions t ON t.item_id = k.value "
-            "JOIN active_sheets a ON a.file_id = t.file_id AND a.ledger = 'submissions' "
-            "AND a.period = t.period WHERE t.period != ?"
-        )
-        keys = json.dumps(sorted(item_ids), ensure_ascii=False)
-        rows = self.connection.execute(sql, (keys, excluding_period)).fetchall()
+        columns = ", ".join(f"t.{name}" for name in ITEM_COLUMNS)
+        rows = self._named_items(columns, sorted(item_ids), excluding_period)
         frame = pd.DataFrame(rows, columns=ITEM_COLUMNS, dtype=object)
         frame["date"] = [date.fromisoformat(str(d)) if d else None for d in frame["date"]]
         return frame
 
     def item_months(self, item_ids: set[str], excluding_period: str) -> dict[str, str]:
         """In-force item numbers among ``item_ids`` outside ``excluding_period`` → their month."""
-        sql = (
-            "SELECT t.item_id, t.period FROM json_each(?) k CROSS JOIN submissions t "
-            "ON t.item_id = k.value JOIN active_sheets a ON a.file_id = t.file_id "
-            "AND a.ledger = 'submissions' AND a.period = t.period WHERE t.period != ? "
-            "ORDER BY t.period"
+        rows = self._named_items(
+            "t.item_id, t.period", list(item_ids), excluding_period, " ORDER BY t.period"
         )
-        keys = json.dumps(list(item_ids), ensure_ascii=False)
-        rows = self.connection.execute(sql, (keys, excluding_period)).fetchall()
         return {str(item_id): str(period) for item_id, period in rows}
+
+    def _named_items(
+        self, columns: str, item_ids: list[str], excluding_period: str, order: str = ""
+    ) -> list[tuple[object, ...]]:
+        """``columns`` (of ``t``) of the in-force items numbered ``item_ids`` (looked up in
+        that order) outside ``excluding_period``."""
+        sql = (
+            f"SELECT {columns} FROM json_each(?) k CROSS JOIN submissions t "
+            "ON t.item_id = k.value JOIN active_sheets a ON a.file_id = t.file_id "
+            f"AND a.ledger = 'submissions' AND a.period = t.period WHERE t.period != ?{order}"
+        )
+        keys = json.dumps(item_ids, ensure_ascii=False)
+        return self.connection.execute(sql, (keys, excluding_period)).fetchall()
 
     def item_ids_with_prefix(self, prefix: str, excluding_period: str) -> dict[str, str]:
         """In-force item numbers starting with ``prefix`` (e.g. ``202503-``) → their month."""
