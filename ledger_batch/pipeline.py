@@ -297,6 +297,7 @@ def _parsed_in_order(
     settings = workspace.settings
     ordered = sorted(paths, key=_earliest_order)
     readers = _reader_count(settings.limits.workers, len(ordered))
+    _remove_killed_runs_staging(workspace.root)
     if not readers:
         yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
         return
@@ -334,19 +335,23 @@ def staging_prefix(root: Path) -> str:
     return f"ledger-batch-staged-{digest}-"
 
 
-def _staging_folder(root: Path) -> tempfile.TemporaryDirectory[str] | None:
-    """A new folder for the readers' staged items, named with this process's id, after
-    removing what runs of this workspace that were killed left behind: folders whose process
-    is gone (a check may run beside an ingest, each with its own folder). None when no folder
-    can be made: the run then stores the rows itself."""
+def _remove_killed_runs_staging(root: Path) -> None:
+    """Remove the staging folders that killed runs of this workspace left behind: those whose
+    process is gone (a check may run beside an ingest, each with its own folder). Every
+    ingest does this, whether or not it reads side by side itself."""
     prefix = staging_prefix(root)
     for left in Path(tempfile.gettempdir()).glob(prefix + "*"):
         owner = left.name.removeprefix(prefix).split("-")[0]
         if owner.isdigit() and not _running(int(owner)):
             shutil.rmtree(left, ignore_errors=True)
+
+
+def _staging_folder(root: Path) -> tempfile.TemporaryDirectory[str] | None:
+    """A new folder for the readers' staged items, named with this process's id; None when
+    no folder can be made: the run then stores the rows itself."""
     try:
         return tempfile.TemporaryDirectory(
-            prefix=f"{prefix}{os.getpid()}-", ignore_cleanup_errors=True
+            prefix=f"{staging_prefix(root)}{os.getpid()}-", ignore_cleanup_errors=True
         )
     except OSError:
         return None

@@ -271,6 +271,24 @@ def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path, monk
     assert stored == [("2025-03", "202503-001", "007", "张三", "待核实", "否", "反映问题")]
 
 
+def test_a_killed_runs_staging_goes_at_the_next_run_even_of_a_single_file(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's, for this test
+    workspace = with_workers(tmp_path / "ws", 2)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    with subprocess.Popen(["true"]) as ended:  # a process id no longer in use, once it ends
+        ended.wait()
+    killed = scratch / f"{staging_prefix(workspace.root)}{ended.pid}-e5f6"
+    killed.mkdir()
+
+    result = run(workspace, "ingest")  # one file: read by the run itself, nothing staged
+
+    assert result.exit_code == 0, result.output
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_reader_that_cannot_stage_the_items_leaves_them_to_the_run(tmp_path):
     month = write_workbook(
         tmp_path / "2025-03.xlsx",
