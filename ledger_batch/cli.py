@@ -28,20 +28,21 @@ from ledger_batch.lazy import lazy_module
 from ledger_batch.lock import workspace_lock
 from ledger_batch.messages import Lang
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
-from ledger_batch.pipeline import FileOutcome, inbox_files, ingest
 from ledger_batch.resources import data_dir
-from ledger_batch.workspace import Workspace, default_config_text
+from ledger_batch.workspace import Workspace, default_config_text, inbox_files
 
 if TYPE_CHECKING:
-    from ledger_batch import assess, compose, deliver, render_text, reports
+    from ledger_batch import assess, compose, deliver, pipeline, render_text, reports
     from ledger_batch import blank_ledger as blank_ledgers
     from ledger_batch import publish as publishing
     from ledger_batch import status as status_reports
     from ledger_batch import watch as watching
     from ledger_batch.outbox import OutboxMessage
-else:  # loaded on first use: ingest and check start without the report and mail libraries
-    assess, compose, deliver, render_text, reports = map(
-        lazy_module, ("assess", "compose", "deliver", "render_text", "reports")
+    from ledger_batch.pipeline import FileOutcome
+else:  # loaded on first use: ingest and check start without the report and mail libraries,
+    # and read early before pandas loads (early_read.py)
+    assess, compose, deliver, pipeline, render_text, reports = map(
+        lazy_module, ("assess", "compose", "deliver", "pipeline", "render_text", "reports")
     )
     blank_ledgers, publishing = lazy_module("blank_ledger"), lazy_module("publish")
     status_reports, watching = lazy_module("status"), lazy_module("watch")
@@ -217,7 +218,7 @@ def _run_ingest(
     with click.progressbar(
         length=2 * len(files), file=sys.stderr, label="ingest", hidden=not show_bar
     ) as bar:
-        outcomes = ingest(
+        outcomes = pipeline.ingest(
             workspace, files, dry_run=dry_run, on_step=lambda: bar.update(1), reason=reason
         )
     for outcome in outcomes:

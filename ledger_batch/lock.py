@@ -7,6 +7,7 @@ then stops with a message naming the run that holds the workspace.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import socket
@@ -18,7 +19,6 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ledger_batch.errors import WorkspaceBusy
-from ledger_batch.store import os_user
 
 LOCK_NAME = ".ledger-batch.lock"
 HOLDER_NAME = ".ledger-batch.lock.json"
@@ -64,3 +64,11 @@ def workspace_lock(root: Path, activity: str, wait_seconds: float) -> Iterator[N
     finally:
         holder_path.unlink(missing_ok=True)
         lock.release()
+
+
+def os_user() -> str:
+    """The operating-system user running this command (kept with every change to the store)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 from ledger_batch.errors import Problem, capped
 from ledger_batch.fields import Field, Ledger, ledger_for_sheet, simplify_header
 from ledger_batch.periods import month_in_name, period_of, year_in_name
-from ledger_batch.read import RawSheet, RawWorkbook, arrow_text, column_letter
+from ledger_batch.read import RawSheet, RawWorkbook, arrow_text
+from ledger_batch.sheet_layout import column_letter
 from ledger_batch.structure import sheet_structure
 
 HEADER_SCAN_ROWS = 30

@@ -33,17 +33,12 @@ from typing import TYPE_CHECKING
 from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Settings
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
+from ledger_batch.guard import SPREADSHEET_SUFFIXES, detect_format, ignore_reason, rejection
 from ledger_batch.lazy import lazy_module
 from ledger_batch.memory import reusing_freed_memory
 from ledger_batch.normalise import LedgerFile, SheetRecords, normalise_workbook
 from ledger_batch.periods import assessment_year_of, month_in_name
-from ledger_batch.read import (
-    SPREADSHEET_SUFFIXES,
-    detect_format,
-    ignore_reason,
-    read_workbook,
-    rejection,
-)
+from ledger_batch.read import read_workbook
 from ledger_batch.store import (
     STAGED_LEDGERS,
     StagedSheet,
@@ -102,12 +97,6 @@ def ignored_outcome(path: Path) -> FileOutcome | None:
     if reason is None:
         return None
     return FileOutcome(path, "ignored", problems=[Problem(reason, "note", file=path.name)])
-
-
-def inbox_files(workspace: Workspace) -> list[Path]:
-    """Files waiting in the inbox (not folders, not hidden dotfiles other than lock files)."""
-    inbox = workspace.folder("inbox")
-    return sorted(p for p in inbox.iterdir() if p.is_file())
 
 
 def ingest(

@@ -8,7 +8,6 @@ A file is stored in one transaction: wholly or not at all.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ledger_batch.fields import LEDGERS, MONTH_LEDGERS, Ledger, ledger_named
+from ledger_batch.lock import os_user
 from ledger_batch.normalise import LedgerFile, content_hashes
 
 SCHEMA_VERSION = 1
@@ -630,10 +630,3 @@ def _typed_frame(frame: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     if "source_row" in frame:
         frame["source_row"] = frame["source_row"].astype(int)
     return frame
-
-
-def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 
 from ledger_batch.errors import Problem
 from ledger_batch.fields import Ledger
-from ledger_batch.read import RawSheet, arrow_text, column_letter
-from ledger_batch.sheet_layout import CellRange, SheetLayout
+from ledger_batch.read import RawSheet, arrow_text
+from ledger_batch.sheet_layout import CellRange, SheetLayout, column_letter
 
 _TOTAL_LABELS = ("合计", "合 计", "合\u3000计", "总计", "小计", "共计", "总数", "Total", "TOTAL")
 TOTAL_WORDS = frozenset(

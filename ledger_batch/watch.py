@@ -18,10 +18,10 @@ from typing import Protocol
 import watchfiles
 
 from ledger_batch.errors import WorkspaceBusy
+from ledger_batch.guard import ZIP_MAGIC
 from ledger_batch.lock import workspace_lock
-from ledger_batch.pipeline import FileOutcome, ignored_outcome, inbox_files, ingest
-from ledger_batch.read import ZIP_MAGIC
-from ledger_batch.workspace import Workspace
+from ledger_batch.pipeline import FileOutcome, ignored_outcome, ingest
+from ledger_batch.workspace import Workspace, inbox_files
 
 
 class StopSignal(Protocol):

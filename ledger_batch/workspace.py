@@ -21,12 +21,13 @@ from pydantic import BaseModel
 from ledger_batch.config import EmailSettings, Limits, Rules, Settings, load_settings
 from ledger_batch.errors import WorkspaceError
 from ledger_batch.lazy import lazy_module
-from ledger_batch.store import Store
 
 if TYPE_CHECKING:
+    from ledger_batch import store as storage
     from ledger_batch import templating
-else:  # jinja2 loads only when the rules file is written
-    templating = lazy_module("templating")
+else:  # jinja2 loads only when the rules file is written; pandas (the store's) when a
+    # command first opens the store, so that an ingest starts its early read without it
+    storage, templating = lazy_module("store"), lazy_module("templating")
 
 
 CONFIG_NAME = "ledger-batch.toml"
@@ -64,12 +65,12 @@ class Workspace:
         """The rules file over the defaults."""
         return load_settings(self.config_path)
 
-    def open_store(self) -> Store:
+    def open_store(self) -> storage.Store:
         """A connection to the store."""
-        return Store(self.store_path)
+        return storage.Store(self.store_path)
 
     @contextmanager
-    def store(self) -> Iterator[Store]:
+    def store(self) -> Iterator[storage.Store]:
         """A connection to the store, closed afterwards."""
         store = self.open_store()
         try:
@@ -179,3 +180,9 @@ def default_config_text(settings: Settings | None = None) -> str:
             email=_inline_items(EmailSettings, settings.email),
         )
     )
+
+
+def inbox_files(workspace: Workspace) -> list[Path]:
+    """Files waiting in the inbox (not folders, not hidden dotfiles other than lock files)."""
+    inbox = workspace.folder("inbox")
+    return sorted(p for p in inbox.iterdir() if p.is_file())
