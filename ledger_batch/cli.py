@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ledger_batch import early_read
 from ledger_batch.atomic import write_atomically
 from ledger_batch.config import SAMPLE_EMAIL, Settings
 from ledger_batch.errors import LedgerError, problem_count
@@ -29,7 +30,7 @@ from ledger_batch.lock import workspace_lock
 from ledger_batch.messages import Lang
 from ledger_batch.periods import month_in_name, parse_month, parse_quarter, parse_year
 from ledger_batch.resources import data_dir
-from ledger_batch.workspace import Workspace, default_config_text, inbox_files
+from ledger_batch.workspace import Workspace, default_config_text, earliest_order, inbox_files
 
 if TYPE_CHECKING:
     from ledger_batch import assess, compose, deliver, pipeline, render_text, reports
@@ -215,12 +216,22 @@ def _run_ingest(
         obj.say("收件箱为空" if obj.lang == "zh" else "The inbox is empty")
         return
     show_bar = sys.stderr.isatty() and len(files) > 1
-    with click.progressbar(
-        length=2 * len(files), file=sys.stderr, label="ingest", hidden=not show_bar
-    ) as bar:
-        outcomes = pipeline.ingest(
-            workspace, files, dry_run=dry_run, on_step=lambda: bar.update(1), reason=reason
-        )
+    early = early_read.start(workspace, sorted(files, key=earliest_order))
+    try:
+        with click.progressbar(
+            length=2 * len(files), file=sys.stderr, label="ingest", hidden=not show_bar
+        ) as bar:
+            outcomes = pipeline.ingest(
+                workspace,
+                files,
+                dry_run=dry_run,
+                on_step=lambda: bar.update(1),
+                reason=reason,
+                early=early,
+            )
+    finally:
+        if early:
+            early.close()
     for outcome in outcomes:
         _print_outcome(obj, outcome, dry_run)
     if any(o.status == "quarantined" for o in outcomes):

@@ -184,6 +184,11 @@ class Limits(_Frozen):
         "stores them one at a time (0: one per CPU core, at most 4; 1: the run reads every "
         "file itself, one after another).",
     )
+    read_early: bool = Field(
+        True,
+        description="Read the first workbooks of a drop while ingest is still starting "
+        "(where the system can fork and has more than one core).",
+    )
     settle_seconds: Annotated[float, Field(ge=0)] = Field(
         2.0,
         description="A file changed less than this many seconds ago is checked for "

@@ -30,16 +30,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
 
 
-def ignore_reason(path: Path) -> str | None:
-    """Why a file in the inbox is left alone: ``lock_file`` or ``system_file``; None to read it."""
-    name = path.name
-    if name.startswith(("~$", ".~lock.")):
-        return "lock_file"
-    if name.startswith("._") or name.lower() in {"thumbs.db", "desktop.ini", ".ds_store"}:
-        return "system_file"
-    return None
-
-
 def detect_format(path: Path, head: bytes) -> str:
     """The file's format: ``xlsx``, ``ods``, ``xls`` or ``csv``; FileRejected otherwise."""
     if not head:

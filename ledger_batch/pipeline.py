@@ -26,19 +26,21 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Settings
+from ledger_batch.early_read import READER_NICENESS, EarlyRead, take
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
-from ledger_batch.guard import SPREADSHEET_SUFFIXES, detect_format, ignore_reason, rejection
+from ledger_batch.guard import SPREADSHEET_SUFFIXES, detect_format, rejection
 from ledger_batch.lazy import lazy_module
 from ledger_batch.memory import reusing_freed_memory
 from ledger_batch.normalise import LedgerFile, SheetRecords, normalise_workbook
-from ledger_batch.periods import assessment_year_of, month_in_name
-from ledger_batch.read import read_workbook
+from ledger_batch.periods import assessment_year_of
+from ledger_batch.read import EarlyLookup, read_workbook
 from ledger_batch.store import (
     STAGED_LEDGERS,
     StagedSheet,
@@ -48,7 +50,7 @@ from ledger_batch.store import (
     stage_rows,
 )
 from ledger_batch.validate import FILLED_BY_VALIDATION, StoreContext, validate_file
-from ledger_batch.workspace import Workspace
+from ledger_batch.workspace import Workspace, earliest_order, ignore_reason, scratch_prefix
 
 if TYPE_CHECKING:
     from ledger_batch import templating
@@ -106,11 +108,13 @@ def ingest(
     dry_run: bool = False,
     on_step: Callable[[], None] | None = None,
     reason: str | None = None,
+    early: EarlyRead | None = None,
 ) -> list[FileOutcome]:
     """Validate and store each file; move it to archive/ or quarantine/ (not when dry_run).
 
     ``on_step`` is called twice per file (read, then stored or quarantined), for progress;
-    ``reason`` is recorded with every month a file replaces.
+    ``reason`` is recorded with every month a file replaces; ``early`` is an early read of
+    the files started by the caller (early_read.py), which stays the caller's to close.
     """
     step = on_step or (lambda: None)
     outcomes: list[FileOutcome] = []
@@ -128,7 +132,7 @@ def ingest(
     ]
     with (
         reusing_freed_memory(),
-        _parsed_in_order(settled, workspace, step) as parsed,
+        _parsed_in_order(settled, workspace, step, early) as parsed,
         _store_for(workspace, dry_run) as store,
     ):
         for item in parsed:
@@ -192,8 +196,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_ledger_file(path: Path, settings: Settings) -> LedgerFile:
-    """Guard, read and normalise one file; FileRejected for file-level problems."""
+def read_ledger_file(
+    path: Path, settings: Settings, early: EarlyLookup | None = None
+) -> LedgerFile:
+    """Guard, read and normalise one file; FileRejected for file-level problems. ``early``
+    gives the early read's result for the file, if there is one (early_read.py)."""
     limits = settings.limits
     if path.suffix.lower() not in SPREADSHEET_SUFFIXES and path.suffix:
         with path.open("rb") as stream:
@@ -205,15 +212,20 @@ def read_ledger_file(path: Path, settings: Settings) -> LedgerFile:
     with path.open("rb") as stream:
         head = stream.read(4096)
     file_format = detect_format(path, head)
-    raw = read_workbook(path, file_format, limits)
+    raw = read_workbook(path, file_format, limits, early)
     return normalise_workbook(raw, settings.rules.year_start_month, limits.max_rows_per_sheet)
 
 
-def _parse(path: Path, settings: Settings, stage_in: Path | None = None) -> _Parsed:
+def _parse(
+    path: Path,
+    settings: Settings,
+    stage_in: Path | None = None,
+    early: EarlyLookup | None = None,
+) -> _Parsed:
     """Read one file; with ``stage_in`` (a reader process's), also stage its items there."""
     try:
         sha = _sha256(path)
-        ledger_file = read_ledger_file(path, settings)
+        ledger_file = read_ledger_file(path, settings, early)
     except FileRejected as rejected:
         return _Parsed(path, "", None, rejected.problems)
     except OSError as exc:
@@ -258,22 +270,9 @@ def _processing_order(item: _Parsed) -> tuple[int, str, int, str]:
     return (0, ledger_file.period, rank, item.path.name)
 
 
-def _earliest_order(path: Path) -> tuple[int, str, int, str]:
-    """A lower bound of the file's ``_processing_order``, from its name alone.
-
-    A month named in the file name is its period whatever the file holds, so the file comes
-    no earlier than (that month, a roster, its own name): a term roster read first goes to the
-    run as soon as it is read when its name sorts before the first month's files (``2025
-    人员名册.xlsx`` before ``2025-01.xlsx``). A name without a month may still turn out to be a
-    roster or a file without a period, so it bounds nothing.
-    """
-    month = month_in_name(path.name)
-    return (0, month, 0, path.name) if month else (0, "", 0, "")
-
-
 @contextmanager
 def _parsed_in_order(
-    paths: list[Path], workspace: Workspace, step: Callable[[], None]
+    paths: list[Path], workspace: Workspace, step: Callable[[], None], early: EarlyRead | None
 ) -> Iterator[Iterator[_Parsed]]:
     """The files read and normalised, handed over in processing order.
 
@@ -284,19 +283,23 @@ def _parsed_in_order(
     Readers also stage each file's items for the run (``store.STAGED_LEDGERS``).
     """
     settings = workspace.settings
-    ordered = sorted(paths, key=_earliest_order)
+    ordered = sorted(paths, key=earliest_order)
     readers = _reader_count(settings.limits.workers, len(ordered))
     _remove_killed_runs_staging(workspace.root)
     if not readers:
-        yield _in_order(ordered, (_parse(path, settings) for path in ordered), step)
+        lookup = early.take if early else None
+        yield _in_order(ordered, (_parse(path, settings, None, lookup) for path in ordered), step)
         return
+    if early:  # the readers take over: what the early read finished is theirs
+        early.finish()
+    lookup = partial(take, early.folder) if early else None
     staging = _staging_folder(workspace.root)
     stage_in = Path(staging.name) if staging else None
     pool = ProcessPoolExecutor(readers, mp_context=_pool_context(), initializer=_worker_setup)
     ahead = readers * 2 + 1
     try:
         window = deque(
-            (_submitted(pool, path, settings, stage_in), path) for path in ordered[:ahead]
+            (_submitted(pool, path, settings, stage_in, lookup), path) for path in ordered[:ahead]
         )
         waiting = iter(ordered[ahead:])
 
@@ -306,9 +309,11 @@ def _parsed_in_order(
                 try:
                     item = _result(future, pool)
                 except BrokenProcessPool:  # a reader died (the OOM killer, say): read it here
-                    item = _parse(path, settings)
+                    item = _parse(path, settings, None, lookup)
                 if (following := next(waiting, None)) is not None:
-                    window.append((_submitted(pool, following, settings, stage_in), following))
+                    window.append(
+                        (_submitted(pool, following, settings, stage_in, lookup), following)
+                    )
                 yield item
 
         yield _in_order(ordered, results(), step)
@@ -318,17 +323,11 @@ def _parsed_in_order(
             staging.cleanup()
 
 
-def staging_prefix(root: Path) -> str:
-    """The name, in the system's temporary folder, of a workspace's staging folders."""
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
-    return f"ledger-batch-staged-{digest}-"
-
-
 def _remove_killed_runs_staging(root: Path) -> None:
     """Remove the staging folders that killed runs of this workspace left behind: those whose
     process is gone (a check may run beside an ingest, each with its own folder). Every
     ingest does this, whether or not it reads side by side itself."""
-    prefix = staging_prefix(root)
+    prefix = scratch_prefix(root)
     for left in Path(tempfile.gettempdir()).glob(prefix + "*"):
         owner = left.name.removeprefix(prefix).split("-")[0]
         if owner.isdigit() and not _running(int(owner)):
@@ -340,7 +339,7 @@ def _staging_folder(root: Path) -> tempfile.TemporaryDirectory[str] | None:
     no folder can be made: the run then stores the rows itself."""
     try:
         return tempfile.TemporaryDirectory(
-            prefix=f"{staging_prefix(root)}{os.getpid()}-", ignore_cleanup_errors=True
+            prefix=f"{scratch_prefix(root)}{os.getpid()}-", ignore_cleanup_errors=True
         )
     except OSError:
         return None
@@ -374,11 +373,15 @@ def _result(future: Future[_Parsed], pool: ProcessPoolExecutor) -> _Parsed:
 
 
 def _submitted(
-    pool: ProcessPoolExecutor, path: Path, settings: Settings, stage_in: Path | None
+    pool: ProcessPoolExecutor,
+    path: Path,
+    settings: Settings,
+    stage_in: Path | None,
+    early: EarlyLookup | None,
 ) -> Future[_Parsed]:
     """``path`` handed to a reader; once a reader has died, read here when its turn comes."""
     try:
-        return pool.submit(_parse, path, settings, stage_in)
+        return pool.submit(_parse, path, settings, stage_in, early)
     except BrokenProcessPool:
         broken: Future[_Parsed] = Future()
         broken.set_exception(BrokenProcessPool("a reader process ended"))
@@ -389,7 +392,7 @@ def _in_order(
     ordered: list[Path], results: Iterator[_Parsed], step: Callable[[], None]
 ) -> Iterator[_Parsed]:
     """``results`` (one per path of ``ordered``, in that order) re-sorted by processing order."""
-    bounds = [_earliest_order(path) for path in ordered]
+    bounds = [earliest_order(path) for path in ordered]
     held: list[tuple[tuple[int, str, int, str], int, _Parsed]] = []
     for position, item in enumerate(results):
         step()
@@ -407,13 +410,6 @@ def _reader_count(configured: int, files: int) -> int:
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     wanted = configured or min(available or os.cpu_count() or 1, 4)
     return 0 if wanted <= 1 else min(wanted, files)
-
-
-READER_NICENESS = 19
-"""Readers yield the CPU to the run: every file waits on the run, which validates and stores
-in order, while the readers only need to stay ahead of it. With one reader per core they
-take what the run leaves (measured on 2 cores: 1.8 s for the group's year, against 2.2 s
-with readers at the run's priority and 2.3 s with one reader fewer)."""
 
 
 def _pool_context() -> BaseContext:

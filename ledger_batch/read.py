@@ -16,6 +16,7 @@ import io
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,13 @@ import pandas as pd
 import pyarrow as pa
 
 from ledger_batch.config import Limits
+from ledger_batch.early_read import READER_VARIABLE, ArrowSheet, EarlyResult, arrow_sheets
 from ledger_batch.errors import FileRejected, Problem
 from ledger_batch.guard import guard_workbook, range_problem, rejection
 from ledger_batch.sheet_layout import SheetLayout
+
+EarlyLookup = Callable[[Path], EarlyResult | None]
+"""The early read's result for a file, if it has one (early_read.py)."""
 
 
 @dataclass
@@ -50,20 +55,27 @@ class RawWorkbook:
     sheets: list[RawSheet]
 
 
-def read_workbook(path: Path, file_format: str, limits: Limits) -> RawWorkbook:
+def read_workbook(
+    path: Path, file_format: str, limits: Limits, early: EarlyLookup | None = None
+) -> RawWorkbook:
     """Guard, then read every sheet of an xlsx/xlsm/xls/ods, or the one sheet of a CSV, as
-    text; FileRejected for what must not reach a reader."""
+    text; FileRejected for what must not reach a reader. ``early`` gives the early read's
+    result for a workbook it guarded and read already (early_read.py)."""
     if file_format == "csv":
         return RawWorkbook(path, "csv", [read_csv_sheet(path, limits)])
-    layouts = guard_workbook(path, file_format, limits)
-    if path.suffix.lower() in _SUFFIXES[file_format]:
-        sheets = _read_sheets(path, path)
+    result = early(path) if early else None
+    if result is not None:
+        layouts, sheets = result.layouts, [_raw_sheet(sheet) for sheet in result.sheets]
     else:
-        # calamine picks its parser by the extension: read a copy named for what the bytes are.
-        with tempfile.TemporaryDirectory(prefix="ledger-batch-") as folder:
-            copy = Path(folder) / f"workbook.{file_format}"
-            shutil.copyfile(path, copy)
-            sheets = _read_sheets(copy, path)
+        layouts = guard_workbook(path, file_format, limits)
+        if path.suffix.lower() in _SUFFIXES[file_format]:
+            sheets = _read_sheets(path, path)
+        else:
+            # calamine picks its parser by the extension: read a copy named for the bytes.
+            with tempfile.TemporaryDirectory(prefix="ledger-batch-") as folder:
+                copy = Path(folder) / f"workbook.{file_format}"
+                shutil.copyfile(path, copy)
+                sheets = _read_sheets(copy, path)
     for sheet in sheets:
         sheet.layout = layouts.get(sheet.name)
     return RawWorkbook(path, file_format, sheets)
@@ -72,17 +84,11 @@ def read_workbook(path: Path, file_format: str, limits: Limits) -> RawWorkbook:
 _SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
 
 
-READER_VARIABLE = "LEDGER_BATCH_READER"
-"""Set to ``openpyxl`` to read xlsx through pandas' default engine: only for the benchmark,
-which compares the same ingest path on both readers."""
-
-
 def _read_sheets(source: Path, path: Path) -> list[RawSheet]:
     if os.environ.get(READER_VARIABLE) == "openpyxl" and source.suffix.lower() == ".xlsx":
         return _read_sheets_openpyxl(source)
     try:
-        reader = fastexcel.read_excel(source)
-        return [_read_sheet(reader, sheet_name) for sheet_name in reader.sheet_names]
+        return [_raw_sheet(sheet) for sheet in arrow_sheets(source)]
     except fastexcel.FastExcelError as exc:
         detail = str(exc).splitlines()[0]
         lowered = detail.lower()
@@ -106,14 +112,12 @@ def _read_sheets_openpyxl(source: Path) -> list[RawSheet]:
     return sheets
 
 
-def _read_sheet(reader: fastexcel.ExcelReader, sheet_name: str) -> RawSheet:
-    sheet = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
-    columns = [info.absolute_index + 1 for info in sheet.available_columns()]
-    if sheet.width == 0 or sheet.height == 0:
-        return RawSheet(sheet_name, pd.DataFrame(), [])
-    cells = sheet.to_pandas()
+def _raw_sheet(sheet: ArrowSheet) -> RawSheet:
+    if sheet.cells is None:
+        return RawSheet(sheet.name, pd.DataFrame(), [])
+    cells = sheet.cells.to_pandas()
     cells.columns = range(len(cells.columns))
-    return RawSheet(sheet_name, cells, columns)
+    return RawSheet(sheet.name, cells, sheet.columns)
 
 
 def read_csv_sheet(path: Path, limits: Limits) -> RawSheet:

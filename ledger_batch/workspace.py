@@ -7,6 +7,7 @@ accepted original), ``quarantine/`` (rejected files and their error reports),
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from ledger_batch.config import EmailSettings, Limits, Rules, Settings, load_settings
 from ledger_batch.errors import WorkspaceError
 from ledger_batch.lazy import lazy_module
+from ledger_batch.periods import month_in_name
 
 if TYPE_CHECKING:
     from ledger_batch import store as storage
@@ -180,6 +182,37 @@ def default_config_text(settings: Settings | None = None) -> str:
             email=_inline_items(EmailSettings, settings.email),
         )
     )
+
+
+def scratch_prefix(root: Path) -> str:
+    """The name, in the system's temporary folder, of a workspace's scratch folders (the
+    readers' staged items, the early read's results), each followed by its run's process id
+    so that a killed run's folders can be told from a running one's."""
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return f"ledger-batch-staged-{digest}-"
+
+
+def earliest_order(path: Path) -> tuple[int, str, int, str]:
+    """A lower bound of the file's ``pipeline._processing_order``, from its name alone.
+
+    A month named in the file name is its period whatever the file holds, so the file comes
+    no earlier than (that month, a roster, its own name): a term roster read first goes to the
+    run as soon as it is read when its name sorts before the first month's files (``2025
+    人员名册.xlsx`` before ``2025-01.xlsx``). A name without a month may still turn out to be a
+    roster or a file without a period, so it bounds nothing.
+    """
+    month = month_in_name(path.name)
+    return (0, month, 0, path.name) if month else (0, "", 0, "")
+
+
+def ignore_reason(path: Path) -> str | None:
+    """Why a file in the inbox is left alone: ``lock_file`` or ``system_file``; None to read it."""
+    name = path.name
+    if name.startswith(("~$", ".~lock.")):
+        return "lock_file"
+    if name.startswith("._") or name.lower() in {"thumbs.db", "desktop.ini", ".ds_store"}:
+        return "system_file"
+    return None
 
 
 def inbox_files(workspace: Workspace) -> list[Path]:

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from ledger_batch.cli import cli as ledger_batch_cli
 from ledger_batch.config import Settings
 from ledger_batch.normalise import LedgerFile
-from ledger_batch.pipeline import _in_order, _parse, _Parsed, staging_prefix
+from ledger_batch.pipeline import _in_order, _parse, _Parsed
 from ledger_batch.resources import data_dir
-from ledger_batch.workspace import Workspace
+from ledger_batch.workspace import Workspace, scratch_prefix
 from tests.conftest import roster_rows
 from tests.ledgers import item, person, write_workbook
 
@@ -250,11 +250,11 @@ def test_the_items_readers_stage_for_the_run_leave_nothing_behind(tmp_path, monk
     )
     with subprocess.Popen(["true"]) as ended:  # a process id no longer in use, once it ends
         ended.wait()
-    killed = scratch / f"{staging_prefix(workspace.root)}{ended.pid}-a1b2"
+    killed = scratch / f"{scratch_prefix(workspace.root)}{ended.pid}-a1b2"
     killed.mkdir()
     (killed / "tmpa1b2c3.db").write_bytes(b"a half-written staging file")
     with subprocess.Popen(["sleep", "60"]) as other:
-        going = scratch / f"{staging_prefix(workspace.root)}{other.pid}-c3d4"
+        going = scratch / f"{scratch_prefix(workspace.root)}{other.pid}-c3d4"
         going.mkdir()
 
         result = run(workspace, "ingest")
@@ -280,7 +280,7 @@ def test_a_killed_runs_staging_goes_at_the_next_run_even_of_a_single_file(tmp_pa
     write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
     with subprocess.Popen(["true"]) as ended:  # a process id no longer in use, once it ends
         ended.wait()
-    killed = scratch / f"{staging_prefix(workspace.root)}{ended.pid}-e5f6"
+    killed = scratch / f"{scratch_prefix(workspace.root)}{ended.pid}-e5f6"
     killed.mkdir()
 
     result = run(workspace, "ingest")  # one file: read by the run itself, nothing staged

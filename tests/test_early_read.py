@@ -1,0 +1,203 @@
+"""The early read (early_read.py): while an ingest starts, one process guards and reads the
+drop's workbooks ahead of the readers. What it read is used only for the very file it read,
+and the clerk gets exactly what an ingest without it gives: the same store, the same
+messages, the same refusals.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from ledger_batch import early_read
+from ledger_batch.config import Settings
+from ledger_batch.pipeline import ingest
+from ledger_batch.resources import data_dir
+from ledger_batch.workspace import Workspace, inbox_files
+from tests.conftest import roster_rows
+from tests.ledgers import item, write_workbook
+from tests.test_side_by_side import run, table_rows
+
+needs_two_cores = pytest.mark.skipif(
+    early_read._cores() < 2, reason="the early read needs a second core"
+)
+
+
+def workspace_at(root: Path, workers: int, read_early: bool = True) -> Workspace:
+    workspace, _ = Workspace.create(root)
+    workspace.config_path.write_text(
+        f"[limits]\nsettle_seconds = 0\nworkers = {workers}\n"
+        f"read_early = {'true' if read_early else 'false'}\n",
+        encoding="utf-8",
+    )
+    return workspace
+
+
+def read_to_the_end(workspace: Workspace) -> early_read.EarlyRead:
+    """The early read of the workspace's inbox, waited for until it has read every file."""
+    early = early_read.start(workspace, inbox_files(workspace))
+    assert early is not None
+    os.waitpid(early.pid, 0)
+    return early
+
+
+def results_left(early: early_read.EarlyRead) -> list[Path]:
+    """The early read's results not yet taken (its folder also holds claims and its lock)."""
+    return [p for p in early.folder.iterdir() if p.suffix == "" and p.name != "stop"]
+
+
+def sample_year(workspace: Workspace) -> None:
+    for path in data_dir("sample_ledgers").iterdir():
+        if path.suffix in (".xlsx", ".xls", ".ods", ".csv"):
+            shutil.copy2(path, workspace.folder("inbox") / path.name)
+
+
+@needs_two_cores
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_year_read_early_is_stored_exactly_as_one_read_without_it(tmp_path, workers):
+    plain = workspace_at(tmp_path / "plain", workers, read_early=False)
+    sample_year(plain)
+    assert run(plain, "ingest").exit_code == 0
+    early_one = workspace_at(tmp_path / "early", workers)
+    sample_year(early_one)
+    early = read_to_the_end(early_one)
+    workbooks = [p for p in inbox_files(early_one) if p.suffix == ".xlsx"]
+    assert len(results_left(early)) == len(workbooks) == 11  # read, all of them
+
+    try:
+        outcomes = ingest(early_one, inbox_files(early_one), early=early)
+        assert results_left(early) == []  # every result taken, none read again
+    finally:
+        early.close()
+
+    assert [o.status for o in outcomes].count("stored") == 15
+    assert table_rows(early_one) == table_rows(plain)
+    assert not early.folder.exists()
+
+
+@needs_two_cores
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_replaced_after_the_early_read_is_read_again(tmp_path, workers):
+    workspace = workspace_at(tmp_path / "ws", workers)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    month = write_workbook(
+        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
+    )
+    early = read_to_the_end(workspace)
+    # The clerk drops a corrected March before the run reads it: same name, same size.
+    corrected = write_workbook(
+        tmp_path / "corrected.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑正")]}
+    )
+    shutil.copyfile(corrected, month)
+    stamp = month.stat().st_mtime_ns + 1_000_000_000
+    os.utime(month, ns=(stamp, stamp))
+
+    try:
+        ingest(workspace, inbox_files(workspace), early=early)
+    finally:
+        early.close()
+
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        assert db.execute("SELECT content FROM submissions").fetchall() == [("皮带跑正",)]
+
+
+@needs_two_cores
+def test_a_single_file_read_by_the_run_takes_the_early_result(tmp_path):
+    workspace = workspace_at(tmp_path / "ws", workers=2)
+    write_workbook(workspace.folder("inbox") / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    early = read_to_the_end(workspace)
+
+    try:
+        outcomes = ingest(workspace, inbox_files(workspace), early=early)
+    finally:
+        early.close()
+
+    assert [o.status for o in outcomes] == ["stored"]
+    assert early.used == 1  # the run took the result instead of reading the file again
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        assert db.execute("SELECT count(*) FROM roster").fetchone() == (len(roster_rows()),)
+
+
+@needs_two_cores
+def test_a_file_the_run_claimed_first_is_left_to_the_run(tmp_path):
+    workspace = workspace_at(tmp_path / "ws", workers=1)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    write_workbook(inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]})
+    roster, march = inbox_files(workspace)
+    early = early_read.start(workspace, [march, roster])  # March first: the run wants both
+    assert early is not None
+    try:
+        first = early.take(roster)  # claimed before the early read gets there, or read
+        os.waitpid(early.pid, 0)
+        assert early.take(march) is not None  # waited for, or read already
+        # A file the run claimed was never read early: no result is left over for it.
+        assert results_left(early) == []
+        assert early.used == 1 + (first is not None)
+    finally:
+        early.close()
+
+
+@needs_two_cores
+def test_a_workbook_the_early_guard_refuses_is_refused_by_the_reader_with_its_message(
+    tmp_path,
+):
+    results = {}
+    for read_early in (False, True):
+        workspace = workspace_at(tmp_path / f"early-{read_early}", 2, read_early)
+        inbox = workspace.folder("inbox")
+        write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+        write_workbook(
+            inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
+        )
+        far = write_workbook(
+            inbox / "2025-04.xlsx", {"信息报送": [item("2025-04-05", "张三", "水仓")]}
+        )
+        _one_far_cell(far)
+        early = read_to_the_end(workspace) if read_early else None
+        try:
+            outcomes = ingest(workspace, inbox_files(workspace), early=early)
+        finally:
+            if early:
+                early.close()
+        results[read_early] = [
+            (o.path.name, o.status, [(p.code, p.sheet, p.row, p.column) for p in o.problems])
+            for o in outcomes
+        ]
+    assert results[True] == results[False]
+    assert results[True][-1][:2] == ("2025-04.xlsx", "quarantined")
+    assert results[True][-1][2][0][0] == "sheet_too_large"
+
+
+def _one_far_cell(path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path)
+    workbook["信息报送"]["GR1048576"] = "x"
+    workbook.save(path)
+
+
+def test_no_early_read_where_it_cannot_help_or_is_turned_off(tmp_path, monkeypatch):
+    workspace = workspace_at(tmp_path / "ws", 2)
+    inbox = workspace.folder("inbox")
+    csv = inbox / "2025-03 信息报送.csv"
+    csv.write_text("报送日期,姓名\n", encoding="utf-8")
+    lock_file = inbox / "~$2025-03.xlsx"
+    lock_file.write_bytes(b"owner")
+    assert early_read.start(workspace, [csv, lock_file]) is None  # no workbook to read early
+
+    month = write_workbook(inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "x")]})
+    monkeypatch.setenv(early_read.READER_VARIABLE, "openpyxl")  # the benchmark's usual way
+    assert early_read.start(workspace, [month]) is None
+    monkeypatch.delenv(early_read.READER_VARIABLE)
+    off = workspace_at(tmp_path / "off", 2, read_early=False)
+    assert early_read.start(off, [month]) is None
+    monkeypatch.setattr(early_read, "_cores", lambda: 1)
+    assert early_read.start(workspace, [month]) is None
+    assert Settings().limits.read_early  # on unless the workspace turns it off
