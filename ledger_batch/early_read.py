@@ -161,7 +161,11 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
     except OSError:
         return None
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or processes left for it: the readers read everything
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
     if pid == 0:  # the early read: never returns, never runs the parent's exit handlers
         try:
             _read_ahead(wanted, limits, folder, parent)

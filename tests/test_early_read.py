@@ -6,9 +6,11 @@ messages, the same refusals.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
+import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -201,3 +203,22 @@ def test_no_early_read_where_it_cannot_help_or_is_turned_off(tmp_path, monkeypat
     monkeypatch.setattr(early_read, "_cores", lambda: 1)
     assert early_read.start(workspace, [month]) is None
     assert Settings().limits.read_early  # on unless the workspace turns it off
+
+
+def test_a_system_that_cannot_fork_now_reads_everything_as_before(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's, for this test
+    workspace = workspace_at(tmp_path / "ws", 2)
+    month = write_workbook(
+        workspace.folder("inbox") / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "x")]}
+    )
+
+    def no_processes_left() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_processes_left)
+    monkeypatch.setattr(early_read, "_cores", lambda: 2)
+
+    assert early_read.start(workspace, [month]) is None
+    assert list(scratch.iterdir()) == []  # its folder is not left behind
