@@ -383,6 +383,7 @@ class Store:
         changed = {
             position
             for name, as_read in staged.as_read.items()
+            if as_read != filled[name]  # most columns come through unchanged: one C compare
             for position, (old, new) in enumerate(zip(as_read, filled[name], strict=True))
             if old != new
         }
