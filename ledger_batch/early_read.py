@@ -16,12 +16,16 @@ its readers it tells the early read to stop after the file it is reading; a run 
 its files itself (one file, ``workers = 1``) lets it go on.
 
 A result is taken only for the same file: same device, inode, size and modification time
-before and after the early read and when it is taken. Everything else — a file the early
-read did not reach, one it could not read or that its guard refused (the reader then
-rejects it with its messages), CSV, xls, ods — is read as before. The early read runs where
-there is ``fork`` and more than one core, never on the benchmark's openpyxl path, and at
-the readers' low priority; it dies with the run (Linux) and its folder goes with the run,
-or with the workspace's next ingest after a killed run (``scratch_prefix``).
+before and after the early read and when it is taken, and the same SHA-256 as the file the
+reader stores (a file rewritten in place can keep its size and time). Everything else — a
+file the early read did not reach, one it could not read or that its guard refused (the
+reader then rejects it with its messages), CSV, xls, ods — is read as before.
+
+The early read runs where there is ``fork`` and more than one core, never on the benchmark's
+openpyxl path, and at the run's priority (unlike the readers: the run may be waiting for the
+file it is reading); it dies with the run (Linux; elsewhere it stops at its next file) and its
+folder goes with the run, or with the workspace's next ingest after a killed run
+(``scratch_prefix``).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import fastexcel
 
@@ -53,12 +57,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ledger_batch.sheet_layout import SheetLayout
-
-READER_NICENESS = 19
-"""Readers (and the early read) yield the CPU to the run: every file waits on the run, which
-validates and stores in order, while the readers only need to stay ahead of it. With one
-reader per core they take what the run leaves (measured on 2 cores: 1.8 s for the group's
-year, against 2.2 s with readers at the run's priority and 2.3 s with one reader fewer)."""
 
 READER_VARIABLE = "LEDGER_BATCH_READER"
 """Set to ``openpyxl`` to read xlsx through pandas' default engine: only for the benchmark,
@@ -105,8 +103,16 @@ class EarlyResult:
     """What the early read found in one file: the guard's layouts and the sheets."""
 
     identity: tuple[int, int, int, int]
+    sha256: str
+    """The file's bytes as read (a file rewritten in place may keep its size and time)."""
     layouts: dict[str, SheetLayout]
     sheets: list[ArrowSheet]
+
+
+class EarlyTake(Protocol):
+    """``take`` for one early read: a file's result given the file and its SHA-256."""
+
+    def __call__(self, path: Path, sha: str) -> EarlyResult | None: ...
 
 
 @dataclass
@@ -125,9 +131,9 @@ class EarlyRead:
         with suppress(OSError):
             (self.folder / STOP_NAME).touch()
 
-    def take(self, path: Path) -> EarlyResult | None:
+    def take(self, path: Path, sha: str) -> EarlyResult | None:
         """``take`` for the run itself, counted in ``used``."""
-        result = take(self.folder, path)
+        result = take(self.folder, path, sha)
         self.used += result is not None
         return result
 
@@ -174,10 +180,11 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
     return EarlyRead(folder, pid)
 
 
-def take(folder: Path, path: Path) -> EarlyResult | None:
+def take(folder: Path, path: Path, sha: str) -> EarlyResult | None:
     """The early result for ``path`` in ``folder``, waiting for it while the early read is
     reading that file; None when the caller is to read the file itself — which it then
-    has claimed, so the early read leaves it — or when the file has changed since."""
+    has claimed, so the early read leaves it — or when the file is not the file read early
+    (``sha``: the digest of the file the caller is storing)."""
     result_path = folder / _key(path)
     if not result_path.exists():
         try:
@@ -193,7 +200,11 @@ def take(folder: Path, path: Path) -> EarlyResult | None:
         result_path.unlink()
     except (OSError, EOFError, pickle.UnpicklingError):
         return None
-    if not isinstance(result, EarlyResult) or _identity(path) != result.identity:
+    if (
+        not isinstance(result, EarlyResult)
+        or result.sha256 != sha
+        or _identity(path) != result.identity
+    ):
         return None
     return result
 
@@ -201,7 +212,6 @@ def take(folder: Path, path: Path) -> EarlyResult | None:
 def _read_ahead(paths: list[Path], limits: Limits, folder: Path, parent: int) -> None:
     """The early read's life: each file not yet claimed by the run, in order."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(READER_NICENESS)
     if sys.platform == "linux":
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
@@ -210,6 +220,8 @@ def _read_ahead(paths: list[Path], limits: Limits, folder: Path, parent: int) ->
     alive = (folder / ALIVE_NAME).open("wb")  # held, locked, for as long as it runs
     fcntl.flock(alive, fcntl.LOCK_EX)
     for path in paths:
+        if os.getppid() != parent:
+            return  # the run was killed (where the system does not end us with it)
         try:
             if (folder / STOP_NAME).exists():
                 return  # the readers have taken over
@@ -239,11 +251,21 @@ def _read_early(path: Path, limits: Limits) -> EarlyResult | None:
         head = stream.read(4096)
     if detect_format(path, head) != "xlsx":
         return None
+    sha = file_sha256(path)
     layouts = guard_workbook(path, "xlsx", limits)
     sheets = arrow_sheets(path)
-    if _identity(path) != before:
+    if _identity(path) != before or file_sha256(path) != sha:
         return None
-    return EarlyResult(before, layouts, sheets)
+    return EarlyResult(before, sha, layouts, sheets)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as the store records it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _claimed(folder: Path, path: Path) -> bool:

@@ -9,7 +9,6 @@ order they arrived in; several files are read side by side in worker processes.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import heapq
 import multiprocessing
 import os
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ledger_batch.atomic import write_atomically
 from ledger_batch.config import Settings
-from ledger_batch.early_read import READER_NICENESS, EarlyRead, take
+from ledger_batch.early_read import EarlyRead, EarlyTake, file_sha256, take
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.guard import SPREADSHEET_SUFFIXES, detect_format, rejection
 from ledger_batch.lazy import lazy_module
@@ -188,14 +187,6 @@ def _settled(paths: list[Path], settle_seconds: float) -> tuple[list[Path], list
     return [p for p in paths if p not in changing], sorted(changing)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_ledger_file(
     path: Path, settings: Settings, early: EarlyLookup | None = None
 ) -> LedgerFile:
@@ -220,12 +211,12 @@ def _parse(
     path: Path,
     settings: Settings,
     stage_in: Path | None = None,
-    early: EarlyLookup | None = None,
+    early: EarlyTake | None = None,
 ) -> _Parsed:
     """Read one file; with ``stage_in`` (a reader process's), also stage its items there."""
     try:
-        sha = _sha256(path)
-        ledger_file = read_ledger_file(path, settings, early)
+        sha = file_sha256(path)
+        ledger_file = read_ledger_file(path, settings, partial(early, sha=sha) if early else None)
     except FileRejected as rejected:
         return _Parsed(path, "", None, rejected.problems)
     except OSError as exc:
@@ -377,7 +368,7 @@ def _submitted(
     path: Path,
     settings: Settings,
     stage_in: Path | None,
-    early: EarlyLookup | None,
+    early: EarlyTake | None,
 ) -> Future[_Parsed]:
     """``path`` handed to a reader; once a reader has died, read here when its turn comes."""
     try:
@@ -418,6 +409,13 @@ def _pool_context() -> BaseContext:
         return multiprocessing.get_context("fork")
     except ValueError:
         return multiprocessing.get_context()
+
+
+READER_NICENESS = 19
+"""Readers yield the CPU to the run: every file waits on the run, which
+validates and stores in order, while the readers only need to stay ahead of it. With one
+reader per core they take what the run leaves (measured on 2 cores: 1.8 s for the group's
+year, against 2.2 s with readers at the run's priority and 2.3 s with one reader fewer)."""
 
 
 def _worker_setup() -> None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 from ledger_batch import early_read
 from ledger_batch.config import Settings
+from ledger_batch.early_read import file_sha256
 from ledger_batch.pipeline import ingest
 from ledger_batch.resources import data_dir
 from ledger_batch.workspace import Workspace, inbox_files
@@ -44,8 +46,13 @@ def read_to_the_end(workspace: Workspace) -> early_read.EarlyRead:
     """The early read of the workspace's inbox, waited for until it has read every file."""
     early = early_read.start(workspace, inbox_files(workspace))
     assert early is not None
-    os.waitpid(early.pid, 0)
+    ended(early)
     return early
+
+
+def ended(early: early_read.EarlyRead) -> None:
+    """Wait for the early read to end, leaving it for ``close`` to collect."""
+    os.waitid(os.P_PID, early.pid, os.WEXITED | os.WNOWAIT)
 
 
 def results_left(early: early_read.EarlyRead) -> list[Path]:
@@ -136,9 +143,9 @@ def test_a_file_the_run_claimed_first_is_left_to_the_run(tmp_path):
     early = early_read.start(workspace, [march, roster])  # March first: the run wants both
     assert early is not None
     try:
-        first = early.take(roster)  # claimed before the early read gets there, or read
-        os.waitpid(early.pid, 0)
-        assert early.take(march) is not None  # waited for, or read already
+        first = early.take(roster, file_sha256(roster))  # claimed before the early read
+        ended(early)  # gets there, or read
+        assert early.take(march, file_sha256(march)) is not None  # waited for, or read
         # A file the run claimed was never read early: no result is left over for it.
         assert results_left(early) == []
         assert early.used == 1 + (first is not None)
@@ -222,3 +229,46 @@ def test_a_system_that_cannot_fork_now_reads_everything_as_before(tmp_path, monk
 
     assert early_read.start(workspace, [month]) is None
     assert list(scratch.iterdir()) == []  # its folder is not left behind
+
+
+@needs_two_cores
+def test_a_file_rewritten_in_place_keeping_its_size_and_time_is_read_again(tmp_path, monkeypatch):
+    # As on a file system whose times are coarse, or after a copy that keeps them: nothing
+    # but the bytes tells the rewritten file from the one read early.
+    monkeypatch.setattr(early_read, "_identity", lambda path: (0, 0, 0, 0))
+    workspace = workspace_at(tmp_path / "ws", workers=1)
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    month = write_workbook(
+        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
+    )
+    early = read_to_the_end(workspace)
+    corrected = write_workbook(
+        tmp_path / "corrected.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑正")]}
+    )
+    shutil.copyfile(corrected, month)
+
+    try:
+        ingest(workspace, inbox_files(workspace), early=early)
+    finally:
+        early.close()
+
+    assert early.used == 1  # the roster's result, not March's
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        assert db.execute("SELECT content FROM submissions").fetchall() == [("皮带跑正",)]
+
+
+@needs_two_cores
+def test_the_early_read_runs_at_the_runs_priority(tmp_path):
+    # The run may wait for the file the early read is reading: a low priority would let
+    # other work on the machine starve it, and the run with it.
+    workspace = workspace_at(tmp_path / "ws", workers=1)
+    sample_year(workspace)
+    early = early_read.start(workspace, inbox_files(workspace))
+    assert early is not None
+    try:
+        while not early_read._alive(early.folder) and not results_left(early):
+            time.sleep(0.001)
+        assert os.getpriority(os.PRIO_PROCESS, early.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        early.close()
