@@ -22,10 +22,10 @@ file the early read did not reach, one it could not read or that its guard refus
 reader then rejects it with its messages), CSV, xls, ods — is read as before.
 
 The early read runs where there is ``fork`` and more than one core, never on the benchmark's
-openpyxl path, and at the run's priority (unlike the readers: the run may be waiting for the
-file it is reading); it dies with the run (Linux; elsewhere it stops at its next file) and its
-folder goes with the run, or with the workspace's next ingest after a killed run
-(``scratch_prefix``).
+openpyxl path, and at the run's priority (the run may be waiting for the file it is reading)
+until the readers take over, then at theirs; it dies with the run (Linux; elsewhere it stops
+at its next file) and its folder goes with the run, or with the workspace's next ingest after
+a killed run (``scratch_prefix``).
 """
 
 from __future__ import annotations
@@ -125,11 +125,15 @@ class EarlyRead:
     """Results the run took itself (readers count theirs in their own processes)."""
     _running: bool = field(default=True, repr=False)
 
-    def finish(self) -> None:
+    def finish(self, niceness: int) -> None:
         """Let the early read end after the file it is reading: the readers take over, and
-        one that comes to that file waits for it (``take``)."""
+        one that comes to that file waits for it (``take``). Until then it runs at the
+        readers' ``niceness``, as one of them (a process may lower its own's priority)."""
         with suppress(OSError):
             (self.folder / STOP_NAME).touch()
+        with suppress(OSError):
+            now = os.getpriority(os.PRIO_PROCESS, self.pid)
+            os.setpriority(os.PRIO_PROCESS, self.pid, max(now, min(now + niceness, 19)))
 
     def take(self, path: Path, sha: str) -> EarlyResult | None:
         """``take`` for the run itself, counted in ``used``."""

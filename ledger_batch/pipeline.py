@@ -282,7 +282,7 @@ def _parsed_in_order(
         yield _in_order(ordered, (_parse(path, settings, None, lookup) for path in ordered), step)
         return
     if early:  # the readers take over: what the early read finished is theirs
-        early.finish()
+        early.finish(READER_NICENESS)
     lookup = partial(take, early.folder) if early else None
     staging = _staging_folder(workspace.root)
     stage_in = Path(staging.name) if staging else None

@@ -20,7 +20,7 @@ import pytest
 from ledger_batch import early_read
 from ledger_batch.config import Settings
 from ledger_batch.early_read import file_sha256
-from ledger_batch.pipeline import ingest
+from ledger_batch.pipeline import READER_NICENESS, ingest
 from ledger_batch.resources import data_dir
 from ledger_batch.workspace import Workspace, inbox_files
 from tests.conftest import roster_rows
@@ -259,7 +259,7 @@ def test_a_file_rewritten_in_place_keeping_its_size_and_time_is_read_again(tmp_p
 
 
 @needs_two_cores
-def test_the_early_read_runs_at_the_runs_priority(tmp_path):
+def test_the_early_read_runs_at_the_runs_priority_until_the_readers_take_over(tmp_path):
     # The run may wait for the file the early read is reading: a low priority would let
     # other work on the machine starve it, and the run with it.
     workspace = workspace_at(tmp_path / "ws", workers=1)
@@ -269,6 +269,12 @@ def test_the_early_read_runs_at_the_runs_priority(tmp_path):
     try:
         while not early_read._alive(early.folder) and not results_left(early):
             time.sleep(0.001)
-        assert os.getpriority(os.PRIO_PROCESS, early.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+        run_priority = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, early.pid) == run_priority
+
+        early.finish(READER_NICENESS)  # the readers take over: it finishes as one of them
+
+        readers_priority = min(run_priority + READER_NICENESS, 19)
+        assert os.getpriority(os.PRIO_PROCESS, early.pid) == readers_priority
     finally:
         early.close()
