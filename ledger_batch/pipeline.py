@@ -118,7 +118,7 @@ def ingest(
     step = on_step or (lambda: None)
     outcomes: list[FileOutcome] = []
     candidates: list[Path] = []
-    for path in paths:
+    for path in _each_once(paths):
         ignored = ignored_outcome(path)
         if ignored is not None:
             outcomes.append(ignored)
@@ -148,6 +148,18 @@ def ingest(
                     item.staged.unlink(missing_ok=True)
             step()
     return outcomes
+
+
+def _each_once(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` without a file named again (``ingest a.xlsx ./a.xlsx``): read once."""
+    seen: set[Path] = set()
+    once = []
+    for path in paths:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            once.append(path)
+    return once
 
 
 @contextmanager

@@ -298,6 +298,19 @@ def test_two_copies_of_one_file_in_one_drop_are_stored_once(rostered, cli, store
     assert stored("SELECT COUNT(*) FROM submissions") == [(1,)]
 
 
+def test_a_file_named_twice_on_the_command_line_is_ingested_once(rostered, cli, stored):
+    inbox = rostered.folder("inbox")
+    month = month_file(inbox, "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "a")]})
+
+    result = cli("ingest", str(month), str(inbox / "." / "2025-03.xlsx"))
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("2025-03.xlsx") == 1
+    assert "已入库 2025-03 第1版" in result.output
+    assert stored("SELECT COUNT(*) FROM submissions") == [(1,)]
+    assert (rostered.folder("archive")).exists() and not month.exists()
+
+
 def test_columns_left_empty_down_a_sheet_are_stored_as_empty_beside_filled_ones(
     rostered, cli, stored
 ):
