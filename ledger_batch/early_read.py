@@ -15,9 +15,10 @@ rather than read it twice, and takes it instead of reading the file. When the ru
 its readers it tells the early read to stop after the file it is reading; a run that reads
 its files itself (one file, ``workers = 1``) lets it go on.
 
-A result is taken only for the same file: same device, inode, size and modification time
-before and after the early read and when it is taken, and the same SHA-256 as the file the
-reader stores (a file rewritten in place can keep its size and time). Everything else — a
+A result is taken only for the same file: the early read checks that device, inode, size,
+modification time and SHA-256 did not change while it read, and the reader takes the result
+only if its SHA-256 is that of the file it stores (a file rewritten in place can keep its
+size and time). Everything else — a
 file the early read did not reach, one it could not read or that its guard refused (the
 reader then rejects it with its messages), CSV, xls, ods — is read as before.
 
@@ -102,7 +103,6 @@ def _arrow_sheet(reader: fastexcel.ExcelReader, name: str) -> ArrowSheet:
 class EarlyResult:
     """What the early read found in one file: the guard's layouts and the sheets."""
 
-    identity: tuple[int, int, int, int]
     sha256: str
     """The file's bytes as read (a file rewritten in place may keep its size and time)."""
     layouts: dict[str, SheetLayout]
@@ -204,11 +204,7 @@ def take(folder: Path, path: Path, sha: str) -> EarlyResult | None:
         result_path.unlink()
     except (OSError, EOFError, pickle.UnpicklingError):
         return None
-    if (
-        not isinstance(result, EarlyResult)
-        or result.sha256 != sha
-        or _identity(path) != result.identity
-    ):
+    if not isinstance(result, EarlyResult) or result.sha256 != sha:
         return None
     return result
 
@@ -260,7 +256,7 @@ def _read_early(path: Path, limits: Limits) -> EarlyResult | None:
     sheets = arrow_sheets(path)
     if _identity(path) != before or file_sha256(path) != sha:
         return None
-    return EarlyResult(before, sha, layouts, sheets)
+    return EarlyResult(sha, layouts, sheets)
 
 
 def file_sha256(path: Path) -> str:
