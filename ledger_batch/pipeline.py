@@ -36,7 +36,7 @@ from ledger_batch.early_read import EarlyRead, EarlyTake, file_sha256, take
 from ledger_batch.errors import FileRejected, OutputError, Problem, capped, problem_count
 from ledger_batch.guard import SPREADSHEET_SUFFIXES, detect_format, rejection
 from ledger_batch.lazy import lazy_module
-from ledger_batch.memory import reusing_freed_memory
+from ledger_batch.memory import reusing_freed_memory, start_up_frozen
 from ledger_batch.normalise import LedgerFile, SheetRecords, normalise_workbook
 from ledger_batch.periods import assessment_year_of
 from ledger_batch.read import EarlyLookup, read_workbook
@@ -131,6 +131,7 @@ def ingest(
     ]
     with (
         reusing_freed_memory(),
+        start_up_frozen(),
         _parsed_in_order(settled, workspace, step, early) as parsed,
         _store_for(workspace, dry_run) as store,
     ):

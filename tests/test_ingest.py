@@ -8,6 +8,7 @@ roster (conftest) has 张三 007 and 李四 0123 (综采队) and 王芳 2001 (�
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import random
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -309,6 +311,34 @@ def test_a_file_named_twice_on_the_command_line_is_ingested_once(rostered, cli, 
     assert "已入库 2025-03 第1版" in result.output
     assert stored("SELECT COUNT(*) FROM submissions") == [(1,)]
     assert (rostered.folder("archive")).exists() and not month.exists()
+
+
+def test_an_ingest_leaves_no_object_out_of_cycle_collection(rostered, cli, stored):
+    # While its readers run, an ingest keeps the objects that existed before it out of the
+    # cycle collector (memory.start_up_frozen). `watch` ingests drop after drop for weeks:
+    # what became garbage meanwhile must be collected afterwards.
+    inbox = rostered.folder("inbox")
+    month_file(inbox, "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "a")]})
+    month_file(inbox, "2025-04.xlsx", {"信息报送": [item("2025-04-05", "张三", "b")]})
+
+    class Node:
+        me: object
+
+    cycle = Node()
+    cycle.me = cycle
+    gone = weakref.ref(cycle)
+    gc.disable()  # no collection before the ingest starts
+    try:
+        del cycle
+        result = cli("ingest")
+    finally:
+        gc.enable()
+
+    assert result.exit_code == 0, result.output
+    assert stored("SELECT COUNT(*) FROM submissions") == [(2,)]
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
 
 
 def test_columns_left_empty_down_a_sheet_are_stored_as_empty_beside_filled_ones(
