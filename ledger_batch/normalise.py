@@ -245,11 +245,14 @@ def normalise_sheet(sheet: RawSheet, ledger: Ledger, max_rows: int) -> SheetReco
 
 
 def _has_content(body: pd.DataFrame) -> pd.Series:
-    """Rows with at least one cell that is not blank or spaces."""
+    """Rows with at least one cell that is not blank or spaces. Column by column, until
+    every row has one (usually after the first: a date or a name in every row)."""
     filled = np.zeros(len(body), dtype=bool)
     for position in body.columns:
         trimmed = pc.utf8_trim(arrow_text(body[position]), _EDGE_SPACE)
         filled |= pc.fill_null(pc.not_equal(trimmed, ""), False).to_numpy(zero_copy_only=False)
+        if filled.all():
+            break
     return pd.Series(filled, index=body.index)
 
 
