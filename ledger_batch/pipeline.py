@@ -42,6 +42,7 @@ from ledger_batch.periods import assessment_year_of
 from ledger_batch.read import EarlyLookup, read_workbook
 from ledger_batch.store import (
     STAGED_LEDGERS,
+    STAGING_ERRORS,
     StagedSheet,
     Store,
     StoredFile,
@@ -253,7 +254,7 @@ def _staged(ledger_file: LedgerFile, folder: Path) -> Path | None:
         os.close(handle)
         staged = Path(name)
         stage_rows(staged, sheet.ledger, sheet.records)
-    except (OSError, sqlite3.Error):
+    except STAGING_ERRORS:
         if staged is not None:
             staged.unlink(missing_ok=True)
         return None

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import adbc_driver_manager as adbc
+import adbc_driver_sqlite
 import pandas as pd
+import pyarrow as pa
 
 from ledger_batch.fields import LEDGERS, MONTH_LEDGERS, Ledger, ledger_named
 from ledger_batch.lock import os_user
@@ -157,22 +160,42 @@ the one large sheet. Handing every value to SQLite one by one through Python's s
 the largest part of the run's work; a reader does it beside reading, into a file of its own,
 and the run copies the rows with one ``INSERT … SELECT``."""
 
+STAGING_ERRORS = (OSError, sqlite3.Error, adbc.Error, pa.ArrowException)
+"""What a failed ``stage_rows`` raises (a full disk, say): the run then stores the rows itself."""
+
 
 def stage_rows(path: Path, ledger: Ledger, records: pd.DataFrame) -> None:
     """Write ``records`` as the store keeps them into a new SQLite file at ``path`` (table
     ``rows``), for ``Store.store_file`` to copy from. Scratch data: no journal, no sync.
-    A column empty all down the sheet is left out: the run's copy stores it as NULL."""
-    values = _filled_values(ledger, records)
-    with closing(sqlite3.connect(path, isolation_level=None)) as db:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.execute(f"CREATE TABLE rows ({', '.join(values)})")
-        db.execute("BEGIN")
-        db.executemany(
-            f"INSERT INTO rows VALUES ({', '.join('?' * len(values))})",
-            zip(*values.values(), strict=True),
+    A column empty all down the sheet is left out: the run's copy stores it as NULL.
+
+    The rows go in as one Arrow table through Arrow's ADBC SQLite driver, which binds them
+    in C; Python's sqlite3 binds value by value, a Python call each (a month of the group's
+    items: 71 → 38 ms, the Arrow table's making included). Integer columns as INTEGER, the
+    rest as TEXT, as the store's tables keep them."""
+    integers = {"source_row", *DERIVED_COLUMNS.get(ledger.name, ())}
+    table = pa.table(
+        {
+            name: pa.array(column, type=pa.int64() if name in integers else pa.string())
+            for name, column in _filled_values(ledger, records).items()
+        }
+    )
+    with (
+        adbc_driver_sqlite.connect(str(path)) as database,
+        adbc.AdbcConnection(database) as connection,
+        adbc.AdbcStatement(connection) as statement,
+    ):
+        for pragma in ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF"):
+            statement.set_sql_query(pragma)
+            statement.execute_update()
+        statement.set_options(
+            **{
+                adbc.INGEST_OPTION_TARGET_TABLE: "rows",
+                adbc.INGEST_OPTION_MODE: adbc.INGEST_OPTION_MODE_CREATE,
+            }
         )
-        db.execute("COMMIT")
+        statement.bind_stream(table.to_reader())
+        statement.execute_update()
 
 
 @dataclass(frozen=True)
