@@ -50,6 +50,7 @@ import fastexcel
 
 from ledger_batch.config import Limits
 from ledger_batch.guard import detect_format, guard_workbook
+from ledger_batch.memory import freeze_live_objects
 from ledger_batch.workspace import Workspace, ignore_reason, scratch_prefix
 
 if sys.platform != "win32":  # the early read needs fork: there is none on Windows
@@ -174,10 +175,11 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
     parent = os.getpid()
     # Neither process's cycle collector walks the start-up's 80,000 objects again (as
     # memory.start_up_frozen, which takes them back in once the ingest is done).
-    gc.freeze()
+    freeze_live_objects()
     try:
         pid = os.fork()
     except OSError:  # no memory or processes left for it: the readers read everything
+        gc.unfreeze()
         shutil.rmtree(folder, ignore_errors=True)
         return None
     if pid == 0:  # the early read: never returns, never runs the parent's exit handlers

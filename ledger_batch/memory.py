@@ -81,11 +81,21 @@ def start_up_frozen() -> Iterator[None]:
 
     What the gc documentation advises before a fork: a forked process's collector then never
     walks the objects it shares with its parent, and so neither spends the time nor copies
-    their pages, and nor does the parent's. ``watch`` ingests again and again; what became
-    garbage meanwhile is collected after each ingest as before.
+    their pages, and nor does the parent's. The young generations are collected first, so
+    that no fresh garbage is frozen with them: ``watch`` ingests again and again, and a cycle
+    left by one drop must not outlive the next. At the end everything frozen is taken back
+    in, the early read's freeze of the start-up included (``early_read.start``).
     """
-    gc.freeze()
+    freeze_live_objects()
     try:
         yield
     finally:
         gc.unfreeze()
+
+
+def freeze_live_objects() -> None:
+    """``gc.freeze()``, after collecting the young generations: what is frozen is never
+    collected until ``gc.unfreeze()``, so fresh garbage (a cycle just dropped) must not be
+    frozen with the live objects."""
+    gc.collect(1)
+    gc.freeze()

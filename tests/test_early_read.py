@@ -7,6 +7,7 @@ messages, the same refusals.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import shutil
 import sqlite3
@@ -229,6 +230,7 @@ def test_a_system_that_cannot_fork_now_reads_everything_as_before(tmp_path, monk
 
     assert early_read.start(workspace, [month]) is None
     assert list(scratch.iterdir()) == []  # its folder is not left behind
+    assert gc.get_freeze_count() == 0  # nor its start-up left out of cycle collection
 
 
 @needs_two_cores
