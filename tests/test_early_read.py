@@ -56,6 +56,24 @@ def ended(early: early_read.EarlyRead) -> None:
     os.waitid(os.P_PID, early.pid, os.WEXITED | os.WNOWAIT)
 
 
+def march_corrected_after_the_early_read(
+    tmp_path: Path, workspace: Workspace
+) -> tuple[early_read.EarlyRead, Path]:
+    """The roster and March read early; then the clerk drops a corrected March before the
+    run reads it: same name, same size. Returns the early read and March's path."""
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    month = write_workbook(
+        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
+    )
+    early = read_to_the_end(workspace)
+    corrected = write_workbook(
+        tmp_path / "corrected.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑正")]}
+    )
+    shutil.copyfile(corrected, month)
+    return early, month
+
+
 def results_left(early: early_read.EarlyRead) -> list[Path]:
     """The early read's results not yet taken (its folder also holds claims and its lock)."""
     return [p for p in early.folder.iterdir() if p.suffix == "" and p.name != "stop"]
@@ -94,17 +112,7 @@ def test_a_year_read_early_is_stored_exactly_as_one_read_without_it(tmp_path, wo
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_file_replaced_after_the_early_read_is_read_again(tmp_path, workers):
     workspace = workspace_at(tmp_path / "ws", workers)
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
-    month = write_workbook(
-        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
-    )
-    early = read_to_the_end(workspace)
-    # The clerk drops a corrected March before the run reads it: same name, same size.
-    corrected = write_workbook(
-        tmp_path / "corrected.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑正")]}
-    )
-    shutil.copyfile(corrected, month)
+    early, month = march_corrected_after_the_early_read(tmp_path, workspace)
     stamp = month.stat().st_mtime_ns + 1_000_000_000
     os.utime(month, ns=(stamp, stamp))
 
@@ -239,16 +247,7 @@ def test_a_file_rewritten_in_place_keeping_its_size_and_time_is_read_again(tmp_p
     # but the bytes tells the rewritten file from the one read early.
     monkeypatch.setattr(early_read, "_identity", lambda path: (0, 0, 0, 0))
     workspace = workspace_at(tmp_path / "ws", workers=1)
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
-    month = write_workbook(
-        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
-    )
-    early = read_to_the_end(workspace)
-    corrected = write_workbook(
-        tmp_path / "corrected.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑正")]}
-    )
-    shutil.copyfile(corrected, month)
+    early, _ = march_corrected_after_the_early_read(tmp_path, workspace)
 
     try:
         ingest(workspace, inbox_files(workspace), early=early)
