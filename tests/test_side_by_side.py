@@ -165,6 +165,27 @@ def test_a_store_from_before_content_digests_still_finds_a_repeated_item(rostere
     assert "submissions_by_content" not in indexes
 
 
+def test_stored_content_digests_stay_what_earlier_versions_stored(rostered, cli, stored):
+    # Possible duplicates are found by the digest each item was stored with, in months and
+    # years stored by earlier versions: the digest must never change. By the rule (NFKC, no
+    # spaces of any kind, BLAKE2b of 8 bytes as a signed big-endian integer), worked out with
+    # hashlib alone: "井下通风不良" -> -2618159666323205372, "A区3号皮带" -> -5258015317836412064.
+    write_workbook(
+        rostered.folder("inbox") / "2025-03.xlsx",
+        {
+            "信息报送": [
+                item("2025-03-05", "张三", " 井下\u3000通风不良"),
+                item("2025-03-06", "张三", "Ａ区３号 皮带"),
+            ]
+        },
+    )
+    assert cli("ingest").exit_code == 0
+    assert stored("SELECT content_hash FROM submissions ORDER BY source_row") == [
+        (-2618159666323205372,),
+        (-5258015317836412064,),
+    ]
+
+
 def test_a_roster_read_first_is_handed_over_before_the_next_month_is_read():
     # The run validates and stores while the readers read on: the term roster, read first,
     # goes to the run at once. A month named in a file name is its period, and a roster of
