@@ -235,12 +235,9 @@ def normalise_sheet(sheet: RawSheet, ledger: Ledger, max_rows: int) -> SheetReco
             typed[spec.name] = np.full(len(body), None, dtype=object)
     if ledger.name == "submissions":
         typed["content_hash"] = np.array(content_hashes(typed["content"]), dtype=object)
-    records = pd.DataFrame(
-        {
-            name: pd.Series(values, dtype=None if name == "source_row" else object)
-            for name, values in typed.items()
-        }
-    )
+    source_row = typed.pop("source_row")
+    records = pd.DataFrame(typed, dtype=object, copy=False)  # no Series made per column
+    records.insert(0, "source_row", source_row)
     return SheetRecords(ledger, sheet.name, records, columns, structure.without_explained(problems))
 
 
