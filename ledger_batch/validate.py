@@ -341,8 +341,12 @@ def _assign_item_ids(sheet: SheetRecords, period: str, known: KnownItems) -> lis
     records = sheet.records
     year, month = split_period(period)
     given = set(records["item_id"].tolist()) - {None}
-    other_months = known.months_of(given)
-    other_months |= known.with_prefix(f"{year:04d}{month:02d}-")
+    prefix, beyond = f"{year:04d}{month:02d}-", f"{year:04d}{month:02d}-\uffff"
+    other_months = known.with_prefix(prefix)
+    # The month's own numbers (nearly all) are in the prefix's range, found in one scan of
+    # the index; only the rest are looked up one by one.
+    outside = {item_id for item_id in given if not prefix <= item_id < beyond}
+    other_months = (known.months_of(outside) if outside else {}) | other_months
     problems: list[Problem] = []
     ids = records["item_id"]
     numbered = ids.notna()

@@ -919,6 +919,43 @@ def test_an_item_number_used_twice_or_in_another_month_is_an_error_naming_both(
     assert stored("SELECT period, item_id FROM submissions") == [("2025-03", "202503-001")]
 
 
+def test_a_number_with_the_months_prefix_already_used_in_another_month_is_an_error(rostered, cli):
+    # March's ledger used two numbers with April's prefix (the second one with a character
+    # beyond U+FFFF, outside any range of ordinary text); April's uses them again.
+    inbox = rostered.folder("inbox")
+    month_file(
+        inbox,
+        "2025-03.xlsx",
+        {
+            "信息报送": [
+                item("2025-03-05", "张三", "井口照明", 编号="202504-009"),
+                item("2025-03-06", "张三", "井口积水", 编号="202504-\U0001f6a7"),
+            ]
+        },
+    )
+    assert cli("ingest").exit_code == 0
+    month_file(
+        inbox,
+        "2025-04.xlsx",
+        {
+            "信息报送": [
+                item("2025-04-01", "李四", "水泵房积水", 编号="202504-009"),  # row 3
+                item("2025-04-02", "李四", "配电柜标识", 编号="202504-\U0001f6a7"),  # row 4
+                item("2025-04-03", "李四", "风门关闭不严", 编号="202504-010"),  # row 5: new
+            ]
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 1
+    report = error_reports(rostered)["2025-04.xlsx"]
+    assert report.count("错误 ERROR") == 2
+    assert "编号 202504-009 已在 2025-03 使用" in report
+    assert "编号 202504-\U0001f6a7 已在 2025-03 使用" in report
+    assert "信息报送!A5" not in report
+
+
 # --- possibly repeated items -----------------------------------------------------------------
 
 
