@@ -319,6 +319,8 @@ def _parsed_in_order(
                     window.append(
                         (_submitted(pool, following, settings, stage_in, lookup), following)
                     )
+                if not window:  # all read: the readers end while the run stores the last
+                    pool.shutdown(wait=False)
                 yield item
 
         yield _in_order(ordered, results(), step)
