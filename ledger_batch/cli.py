@@ -13,7 +13,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -23,7 +23,6 @@ import click
 
 from ledger_batch import early_read
 from ledger_batch.atomic import write_atomically
-from ledger_batch.config import SAMPLE_EMAIL, Settings
 from ledger_batch.errors import LedgerError, problem_count
 from ledger_batch.lazy import lazy_module
 from ledger_batch.lock import workspace_lock
@@ -33,7 +32,7 @@ from ledger_batch.resources import data_dir
 from ledger_batch.workspace import Workspace, default_config_text, earliest_order, inbox_files
 
 if TYPE_CHECKING:
-    from ledger_batch import assess, compose, deliver, pipeline, render_text, reports
+    from ledger_batch import assess, compose, config, deliver, pipeline, render_text, reports
     from ledger_batch import blank_ledger as blank_ledgers
     from ledger_batch import publish as publishing
     from ledger_batch import status as status_reports
@@ -41,10 +40,11 @@ if TYPE_CHECKING:
     from ledger_batch.outbox import OutboxMessage
     from ledger_batch.pipeline import FileOutcome
 else:  # loaded on first use: ingest and check start without the report and mail libraries,
-    # and read early before pandas loads (early_read.py)
+    # and read early before pandas and the rules file's models load (early_read.py)
     assess, compose, deliver, pipeline, render_text, reports = map(
         lazy_module, ("assess", "compose", "deliver", "pipeline", "render_text", "reports")
     )
+    config = lazy_module("config")
     blank_ledgers, publishing = lazy_module("blank_ledger"), lazy_module("publish")
     status_reports, watching = lazy_module("status"), lazy_module("watch")
 
@@ -58,10 +58,17 @@ class Context:
     workspace_dir: Path
     lang: Lang
     verbosity: int
+    _workspace: Workspace | None = field(default=None, repr=False)
 
     def workspace(self) -> Workspace:
-        """The workspace, which must exist."""
-        return Workspace.open(self.workspace_dir)
+        """The workspace, which must exist (one for the command: its rules file read once)."""
+        if self._workspace is None:
+            self._workspace = Workspace.open(self.workspace_dir)
+        return self._workspace
+
+    def use(self, workspace: Workspace) -> None:
+        """Work in ``workspace`` from now on (the demo's new one)."""
+        self.workspace_dir, self._workspace = workspace.root, workspace
 
     def say(self, text: str, level: int = 0) -> None:
         """Print unless quieter than ``level``."""
@@ -84,16 +91,25 @@ def reports_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def holds_workspace(activity: str) -> Callable[[F], F]:
-    """Run the command holding the workspace lock (one run at a time; see lock.py)."""
+def holds_workspace(activity: str, rules_first: bool = True) -> Callable[[F], F]:
+    """Run the command holding the workspace lock (one run at a time; see lock.py).
+
+    The rules file is read as soon as the workspace is held, so that a wrong one stops the
+    command before it does anything; ``rules_first=False`` leaves that to the command
+    (ingest reads it once its early read has started)."""
 
     def decorate(function: F) -> F:
         @wraps(function)
         def wrapper(obj: Context, *args: Any, **kwargs: Any) -> Any:
             workspace = obj.workspace()
-            wait = workspace.settings.limits.lock_wait_seconds
             details = " ".join(str(v) for v in kwargs.values() if isinstance(v, str))
-            with workspace_lock(workspace.root, f"{activity} {details}".strip(), wait):
+            with workspace_lock(
+                workspace.root,
+                f"{activity} {details}".strip(),
+                lambda: workspace.settings.limits.lock_wait_seconds,
+            ):
+                if rules_first:
+                    workspace.read_rules()
                 return function(obj, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -212,12 +228,13 @@ def _run_ingest(
     for path in files:
         if not path.exists():
             raise LedgerError("path_missing", path=str(path))
-    if not files:
-        obj.say("收件箱为空" if obj.lang == "zh" else "The inbox is empty")
-        return
-    show_bar = sys.stderr.isatty() and len(files) > 1
-    early = early_read.start(workspace, sorted(files, key=earliest_order))
+    early = early_read.start(workspace, sorted(files, key=earliest_order)) if files else None
     try:
+        workspace.read_rules()  # while the early read reads (early_read._guard_limits)
+        if not files:
+            obj.say("收件箱为空" if obj.lang == "zh" else "The inbox is empty")
+            return
+        show_bar = sys.stderr.isatty() and len(files) > 1
         with click.progressbar(
             length=2 * len(files), file=sys.stderr, label="ingest", hidden=not show_bar
         ) as bar:
@@ -243,7 +260,7 @@ def _run_ingest(
 @click.option("--reason", help="Why a month is dropped again (kept in the history).")
 @click.pass_obj
 @reports_errors
-@holds_workspace("ingest")
+@holds_workspace("ingest", rules_first=False)
 def ingest_command(obj: Context, paths: tuple[Path, ...], reason: str | None) -> None:
     """Validate and store ledger files (default: everything in inbox/).
 
@@ -719,7 +736,7 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     target = directory or _fresh_dir(Path.cwd() / "ledger-batch-demo")
     workspace, created = Workspace.create(target)
     if workspace.config_path in created:
-        demo_settings = Settings(email=SAMPLE_EMAIL)
+        demo_settings = config.Settings(email=config.SAMPLE_EMAIL)
         workspace.config_path.write_text(default_config_text(demo_settings), encoding="utf-8")
     samples = sorted(
         p
@@ -728,7 +745,7 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     )
     for sample in samples:
         shutil.copy2(sample, workspace.folder("inbox") / sample.name)
-    obj.workspace_dir = workspace.root
+    obj.use(workspace)
     year = _sample_year(samples)
     try:
         ctx.invoke(ingest_command, paths=(), reason=None)

@@ -25,6 +25,7 @@ from pydantic import (
 
 from ledger_batch.addresses import PROBLEMS, address_problem, text_problem
 from ledger_batch.errors import ConfigError
+from ledger_batch.limits import DEFAULT_GUARD_LIMITS
 
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
 
@@ -160,17 +161,25 @@ DEFAULT_SEATS = (
 class Limits(_Frozen):
     """Guards applied before a file is handed to a spreadsheet reader (SPEC §4)."""
 
-    max_file_bytes: NonNegativeInt = Field(200_000_000, description="Largest file accepted.")
+    max_file_bytes: NonNegativeInt = Field(
+        DEFAULT_GUARD_LIMITS.max_file_bytes, description="Largest file accepted."
+    )
     max_unpacked_bytes: NonNegativeInt = Field(
-        1_000_000_000, description="Largest total unpacked size of an xlsx/ods."
+        DEFAULT_GUARD_LIMITS.max_unpacked_bytes,
+        description="Largest total unpacked size of an xlsx/ods.",
     )
     max_compression_ratio: NonNegativeInt = Field(
-        200, description="Largest unpacked ÷ packed ratio of one zip member."
+        DEFAULT_GUARD_LIMITS.max_compression_ratio,
+        description="Largest unpacked ÷ packed ratio of one zip member.",
     )
-    max_rows_per_sheet: NonNegativeInt = Field(1_100_000, description="Most data rows per sheet.")
-    max_columns_per_sheet: NonNegativeInt = Field(200, description="Widest sheet accepted.")
+    max_rows_per_sheet: NonNegativeInt = Field(
+        DEFAULT_GUARD_LIMITS.max_rows_per_sheet, description="Most data rows per sheet."
+    )
+    max_columns_per_sheet: NonNegativeInt = Field(
+        DEFAULT_GUARD_LIMITS.max_columns_per_sheet, description="Widest sheet accepted."
+    )
     max_cells_per_sheet: NonNegativeInt = Field(
-        5_000_000,
+        DEFAULT_GUARD_LIMITS.max_cells_per_sheet,
         description="Most cells from A1 to a sheet's last used cell (a reader allocates them all).",
     )
     lock_wait_seconds: Annotated[float, Field(ge=0)] = Field(

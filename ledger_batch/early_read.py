@@ -2,12 +2,15 @@
 
 An ingest spends its first second loading pandas, pydantic and the rest on one core while
 the others wait: its reader processes are forked once everything has loaded. So once an
-ingest has listed its files, with the guard and calamine loaded but not yet pandas (this
-module loads them; the pipeline and the store load on first use), it forks one process
-that reads the workbooks in processing order — the guard, then every sheet as Arrow text,
-exactly what a reader does first — leaving each file's result in a folder of its own.
-(Forked before Arrow and calamine had loaded, the early read spent its head start loading
-them again, and gained nothing measurable.)
+ingest has taken the workspace and listed its files, with the guard and calamine loaded but
+not yet pandas nor the rules file's models (this module loads the first two; the pipeline,
+the store and config.py load on first use), it forks one process that reads the workbooks
+in processing order — the guard, then every sheet as Arrow text, exactly what a reader does
+first — leaving each file's result in a folder of its own. The rules file is then loaded
+while the early read reads. The early read guards with the rules file's limits: the
+defaults, unless the file sets one of the guard's, in which case it is loaded first
+(``_guard_limits``). (Forked before Arrow and calamine had loaded, the early read spent its
+head start loading them again, and gained nothing measurable.)
 
 Each file is claimed by whoever comes to it first (an exclusive create): the early read,
 the run or a reader; one that finds a file claimed by the early read waits for its result
@@ -41,6 +44,7 @@ import signal
 import sys
 import tempfile
 import time
+import tomllib
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +52,8 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import fastexcel
 
-from ledger_batch.config import Limits
 from ledger_batch.guard import detect_format, guard_workbook
+from ledger_batch.limits import DEFAULT_GUARD_LIMITS, GUARD_LIMIT_NAMES, GuardLimits
 from ledger_batch.memory import freeze_live_objects
 from ledger_batch.workspace import Workspace, ignore_reason, scratch_prefix
 
@@ -159,10 +163,11 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
     fork, only one core, no workbook to read early, no folder to leave results in, or the
     workspace turned it off (``limits.read_early``)."""
     wanted = [p for p in paths if p.suffix.lower() in EARLY_SUFFIXES and not ignore_reason(p)]
-    limits = workspace.settings.limits
+    if not wanted:
+        return None
+    limits = _guard_limits(workspace)
     if (
-        not wanted
-        or not limits.read_early
+        limits is None
         or not hasattr(os, "fork")
         or os.environ.get(READER_VARIABLE) == "openpyxl"
         or _cores() < 2
@@ -190,6 +195,36 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
     return EarlyRead(folder, pid)
 
 
+def _guard_limits(workspace: Workspace) -> GuardLimits | None:
+    """The limits the early read guards with; None when the workspace turns it off.
+
+    A rules file that sets none of the guard's limits (``limits.GUARD_LIMIT_NAMES``) and
+    leaves ``read_early`` as it is or sets it to true or false is read for those keys alone,
+    and the early read guards with the defaults, which are then the rules file's limits too:
+    it starts before the rules file's models load (pydantic, about a quarter of a second on
+    the one core the run starts on). Any other rules file is loaded whole first, and one
+    that is wrong stops the run with its message before anything is read."""
+    table = _limits_as_written(workspace.config_path)
+    read_early = table.get("read_early", True) if table is not None else None
+    if table is not None and not GUARD_LIMIT_NAMES & table.keys() and isinstance(read_early, bool):
+        return DEFAULT_GUARD_LIMITS if read_early else None
+    limits = workspace.settings.limits
+    return limits if limits.read_early else None
+
+
+def _limits_as_written(config_path: Path) -> dict[str, object] | None:
+    """The rules file's ``[limits]`` table as written (empty without one); None when the file
+    cannot be read as TOML or ``limits`` is not a table (loading the file then says why)."""
+    try:
+        written = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    table = written.get("limits", {})
+    return table if isinstance(table, dict) else None
+
+
 def take(folder: Path, path: Path, sha: str) -> EarlyResult | None:
     """The early result for ``path`` in ``folder``, waiting for it while the early read is
     reading that file; None when the caller is to read the file itself — which it then
@@ -215,7 +250,7 @@ def take(folder: Path, path: Path, sha: str) -> EarlyResult | None:
     return result
 
 
-def _read_ahead(paths: list[Path], limits: Limits, folder: Path, parent: int) -> None:
+def _read_ahead(paths: list[Path], limits: GuardLimits, folder: Path, parent: int) -> None:
     """The early read's life: each file not yet claimed by the run, in order."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform == "linux":
@@ -248,7 +283,7 @@ def _read_ahead(paths: list[Path], limits: Limits, folder: Path, parent: int) ->
             return
 
 
-def _read_early(path: Path, limits: Limits) -> EarlyResult | None:
+def _read_early(path: Path, limits: GuardLimits) -> EarlyResult | None:
     """Guard and read one workbook as a reader would; None to leave it to the reader."""
     before = _identity(path)
     if before is None or before[2] > limits.max_file_bytes:

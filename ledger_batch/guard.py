@@ -14,8 +14,8 @@ from pathlib import Path
 
 import olefile
 
-from ledger_batch.config import Limits
 from ledger_batch.errors import FileRejected, Problem
+from ledger_batch.limits import GuardLimits
 from ledger_batch.sheet_layout import (
     SheetLayout,
     UnsafeWorkbook,
@@ -82,7 +82,7 @@ def _ole_format(path: Path) -> str:
     raise rejection(path, "not_a_spreadsheet", detected="OLE (doc/ppt)")
 
 
-def guard_workbook(path: Path, file_format: str, limits: Limits) -> dict[str, SheetLayout]:
+def guard_workbook(path: Path, file_format: str, limits: GuardLimits) -> dict[str, SheetLayout]:
     """Check an xlsx/ods/xls before any reader sees it; its sheets' layouts by sheet name.
 
     FileRejected for a zip bomb (declared or disguised), XML entity declarations, an
@@ -108,7 +108,7 @@ def guard_workbook(path: Path, file_format: str, limits: Limits) -> dict[str, Sh
     return {layout.name: layout for layout in layouts}
 
 
-def _zip_size_problems(archive: zipfile.ZipFile, name: str, limits: Limits) -> list[Problem]:
+def _zip_size_problems(archive: zipfile.ZipFile, name: str, limits: GuardLimits) -> list[Problem]:
     """A zip bomb by its declared sizes (sheet_layout checks that the sizes do not lie)."""
     members = archive.infolist()
     total = sum(member.file_size for member in members)
@@ -123,7 +123,7 @@ def _zip_size_problems(archive: zipfile.ZipFile, name: str, limits: Limits) -> l
     return []
 
 
-def range_problem(layout: SheetLayout, name: str, limits: Limits) -> Problem | None:
+def range_problem(layout: SheetLayout, name: str, limits: GuardLimits) -> Problem | None:
     """A sheet whose rectangle (A1 to its last used cell) a reader must not allocate."""
     if (
         layout.last_column <= limits.max_columns_per_sheet

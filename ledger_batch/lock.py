@@ -2,7 +2,8 @@
 
 ``watch``, ``ingest``, the report commands and ``reopen`` take the lock for as long as they
 change the store or write reports. A second run waits up to ``limits.lock_wait_seconds``,
-then stops with a message naming the run that holds the workspace.
+then stops with a message naming the run that holds the workspace. A free workspace is taken
+at once, before the rules file is read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,15 +37,23 @@ def _holder_text(root: Path) -> str:
 
 
 @contextmanager
-def workspace_lock(root: Path, activity: str, wait_seconds: float) -> Iterator[None]:
-    """Hold the workspace for ``activity``; WorkspaceBusy after ``wait_seconds``."""
+def workspace_lock(
+    root: Path, activity: str, wait_seconds: float | Callable[[], float]
+) -> Iterator[None]:
+    """Hold the workspace for ``activity``; WorkspaceBusy after ``wait_seconds``, which may be
+    given as a function: asked only when another run holds the workspace (a free workspace is
+    taken without reading the rules file, so an ingest can start its early read first)."""
     lock = FileLock(str(root / LOCK_NAME))
     try:
-        lock.acquire(timeout=wait_seconds)
-    except Timeout as timeout:
-        raise WorkspaceBusy(
-            "workspace_busy", holder=_holder_text(root), seconds=wait_seconds
-        ) from timeout
+        lock.acquire(timeout=0)
+    except Timeout:
+        seconds = wait_seconds() if callable(wait_seconds) else wait_seconds
+        try:
+            lock.acquire(timeout=seconds)
+        except Timeout as timeout:
+            raise WorkspaceBusy(
+                "workspace_busy", holder=_holder_text(root), seconds=seconds
+            ) from timeout
     holder_path = root / HOLDER_NAME
     try:
         holder_path.write_text(

@@ -17,19 +17,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
-from ledger_batch.config import EmailSettings, Limits, Rules, Settings, load_settings
 from ledger_batch.errors import WorkspaceError
 from ledger_batch.lazy import lazy_module
 from ledger_batch.periods import month_in_name
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ledger_batch import config, templating
     from ledger_batch import store as storage
-    from ledger_batch import templating
+    from ledger_batch.config import Settings
 else:  # jinja2 loads only when the rules file is written; pandas (the store's) when a
-    # command first opens the store, so that an ingest starts its early read without it
-    storage, templating = lazy_module("store"), lazy_module("templating")
+    # command first opens the store, and the rules file's models (pydantic) when it is
+    # first read, so that an ingest starts its early read without either
+    config, templating = lazy_module("config"), lazy_module("templating")
+    storage = lazy_module("store")
 
 
 CONFIG_NAME = "ledger-batch.toml"
@@ -65,7 +67,11 @@ class Workspace:
     @cached_property
     def settings(self) -> Settings:
         """The rules file over the defaults."""
-        return load_settings(self.config_path)
+        return config.load_settings(self.config_path)
+
+    def read_rules(self) -> None:
+        """Read the rules file now (ConfigError when it is wrong), before anything is done."""
+        _ = self.settings
 
     def open_store(self) -> storage.Store:
         """A connection to the store."""
@@ -119,7 +125,7 @@ def _toml_value(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, BaseModel):
+    if isinstance(value, config.BaseModel):
         pairs = (f"{k} = {_toml_value(getattr(value, k))}" for k in type(value).model_fields)
         return "{ " + ", ".join(pairs) + " }"
     raise TypeError(value)
@@ -152,7 +158,7 @@ def _described_items(model_class: type[BaseModel], defaults: BaseModel) -> list[
     items: list[dict[str, object]] = []
     for key, info in model_class.model_fields.items():
         value = getattr(defaults, key)
-        is_table = isinstance(value, tuple) and value and isinstance(value[0], BaseModel)
+        is_table = isinstance(value, tuple) and value and isinstance(value[0], config.BaseModel)
         items.append(
             {
                 "key": key,
@@ -169,17 +175,17 @@ def default_config_text(settings: Settings | None = None) -> str:
 
     ``settings`` (default: the defaults) gives the values written, e.g. the demo's addresses.
     """
-    settings = settings or Settings()
-    company = Settings.model_fields["company"]
+    settings = settings or config.Settings()
+    company = config.Settings.model_fields["company"]
     return (
         templating.environment()
         .get_template("ledger-batch.toml.j2")
         .render(
             company={"description": company.description, "value": _toml_value(settings.company)},
-            rules=_described_items(Rules, settings.rules),
+            rules=_described_items(config.Rules, settings.rules),
             seats=_table_rows(settings.seats),
-            limits=_described_items(Limits, settings.limits),
-            email=_inline_items(EmailSettings, settings.email),
+            limits=_described_items(config.Limits, settings.limits),
+            email=_inline_items(config.EmailSettings, settings.email),
         )
     )
 

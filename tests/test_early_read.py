@@ -11,6 +11,8 @@ import gc
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import closing
@@ -54,6 +56,16 @@ def read_to_the_end(workspace: Workspace) -> early_read.EarlyRead:
 def ended(early: early_read.EarlyRead) -> None:
     """Wait for the early read to end, leaving it for ``close`` to collect."""
     os.waitid(os.P_PID, early.pid, os.WEXITED | os.WNOWAIT)
+
+
+def roster_and_march(workspace: Workspace) -> tuple[Path, Path]:
+    """The term roster and a March of one item, dropped in the inbox."""
+    inbox = workspace.folder("inbox")
+    roster = write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
+    march = write_workbook(
+        inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]}
+    )
+    return roster, march
 
 
 def march_corrected_after_the_early_read(
@@ -145,10 +157,7 @@ def test_a_single_file_read_by_the_run_takes_the_early_result(tmp_path):
 @needs_two_cores
 def test_a_file_the_run_claimed_first_is_left_to_the_run(tmp_path):
     workspace = workspace_at(tmp_path / "ws", workers=1)
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()})
-    write_workbook(inbox / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "皮带跑偏")]})
-    roster, march = inbox_files(workspace)
+    roster, march = roster_and_march(workspace)
     early = early_read.start(workspace, [march, roster])  # March first: the run wants both
     assert early is not None
     try:
@@ -279,3 +288,103 @@ def test_the_early_read_runs_at_the_runs_priority_until_the_readers_take_over(tm
         assert os.getpriority(os.PRIO_PROCESS, early.pid) == readers_priority
     finally:
         early.close()
+
+
+FORKS_RECORDED = """
+import os, runpy, sys
+
+record = sys.argv.pop(1)
+real_fork = os.fork
+
+
+def fork():
+    with open(record, "a", encoding="utf-8") as out:
+        out.write(" ".join(m for m in ("pydantic", "pandas") if m in sys.modules) + "\\n")
+    return real_fork()
+
+
+os.fork = fork
+sys.argv[0] = "ledger-batch"
+runpy.run_module("ledger_batch", run_name="__main__")
+"""
+
+
+@needs_two_cores
+def test_the_early_read_starts_before_the_rules_files_models_load(tmp_path):
+    # Loading the rules file's models (pydantic) is a quarter of a second on the one core the
+    # run starts on: the early read forks first, guarding with the defaults, which a rules
+    # file that sets no limit of the guard's keeps.
+    workspace = workspace_at(tmp_path / "ws", workers=2)
+    roster_and_march(workspace)
+    record = tmp_path / "forks.txt"
+
+    result = subprocess.run(
+        [sys.executable, "-c", FORKS_RECORDED, str(record), "-w", str(workspace.root), "ingest"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✔ 2025-03.xlsx: 已入库 2025-03 第1版" in result.stdout
+    forks = record.read_text(encoding="utf-8").splitlines()
+    assert forks[0] == ""  # the early read: neither pydantic nor pandas loaded yet
+    assert all(fork == "pydantic pandas" for fork in forks[1:])  # the readers
+
+
+@needs_two_cores
+def test_limits_the_rules_file_sets_guard_the_early_read_too(tmp_path):
+    # Had the early read guarded with the defaults, the reader would take its result and
+    # store a workbook the office's own limit refuses.
+    workspace, _ = Workspace.create(tmp_path / "ws")
+    workspace.config_path.write_text(
+        "[limits]\nsettle_seconds = 0\nworkers = 2\nmax_cells_per_sheet = 40\n", encoding="utf-8"
+    )
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()[:3]})
+    write_workbook(  # 15 columns by 4 rows: 60 cells
+        inbox / "2025-03.xlsx",
+        {"信息报送": [item("2025-03-05", "张三", "皮带跑偏"), item("2025-03-06", "张三", "水仓")]},
+    )
+    early = read_to_the_end(workspace)
+    try:
+        outcomes = ingest(workspace, inbox_files(workspace), early=early)
+    finally:
+        early.close()
+
+    march = next(o for o in outcomes if o.path.name == "2025-03.xlsx")
+    assert march.status == "quarantined"
+    assert [p.code for p in march.problems] == ["sheet_too_large"]
+
+
+def test_a_wrong_rules_file_stops_an_ingest_before_anything_is_read_or_moved(tmp_path):
+    # The early read may start before the rules file is read (its limits are the defaults
+    # when it sets none); the file is read right after, and a wrong one ends the run.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    workspace, _ = Workspace.create(tmp_path / "ws")
+    workspace.config_path.write_text("[limits]\nsettle_seconds = -1\n", encoding="utf-8")
+    month = write_workbook(
+        workspace.folder("inbox") / "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "x")]}
+    )
+    empty, _ = Workspace.create(tmp_path / "empty")
+    empty.config_path.write_text("[limits]\nsettle_seconds = -1\n", encoding="utf-8")
+
+    for root in (workspace.root, empty.root):
+        result = subprocess.run(
+            [sys.executable, "-m", "ledger_batch", "-w", str(root), "ingest"],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env={**os.environ, "TMPDIR": str(scratch)},
+            timeout=120,
+        )
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "limits.settle_seconds" in result.stderr
+        assert "Traceback" not in result.stderr
+
+    assert month.is_file()
+    assert not any(workspace.folder("archive").iterdir())
+    assert not any(workspace.folder("quarantine").iterdir())
+    assert list(scratch.iterdir()) == []  # the early read's folder went with the run
