@@ -130,12 +130,14 @@ def ingest(
         FileOutcome(p, "skipped", problems=[Problem("still_copying", "note", file=p.name)])
         for p in still_copying
     ]
+    idle = _WhileWaiting()
     with (
         reusing_freed_memory(),
         start_up_frozen(),
-        _parsed_in_order(settled, workspace, step, early) as parsed,
+        _parsed_in_order(settled, workspace, step, early, idle) as parsed,
         _store_for(workspace, dry_run) as store,
     ):
+        idle.task = store.checkpoint
         for item in parsed:
             try:
                 outcomes.append(_ingest_one(item, workspace, store, dry_run, reason))
@@ -150,6 +152,15 @@ def ingest(
                     item.staged.unlink(missing_ok=True)
             step()
     return outcomes
+
+
+@dataclass
+class _WhileWaiting:
+    """What the run does when the next file is not read yet (the store's WAL checkpoint, so
+    that little is left to copy when the store is closed, after the last file): set once
+    the store is open, which is after the readers are forked."""
+
+    task: Callable[[], None] | None = None
 
 
 def _each_once(paths: Iterable[Path]) -> list[Path]:
@@ -277,7 +288,11 @@ def _processing_order(item: _Parsed) -> tuple[int, str, int, str]:
 
 @contextmanager
 def _parsed_in_order(
-    paths: list[Path], workspace: Workspace, step: Callable[[], None], early: EarlyRead | None
+    paths: list[Path],
+    workspace: Workspace,
+    step: Callable[[], None],
+    early: EarlyRead | None,
+    idle: _WhileWaiting,
 ) -> Iterator[Iterator[_Parsed]]:
     """The files read and normalised, handed over in processing order.
 
@@ -312,7 +327,7 @@ def _parsed_in_order(
             while window:
                 future, path = window.popleft()
                 try:
-                    item = _result(future, pool)
+                    item = _result(future, pool, idle)
                 except BrokenProcessPool:  # a reader died (the OOM killer, say): read it here
                     item = _parse(path, settings, None, lookup)
                 if (following := next(waiting, None)) is not None:
@@ -363,14 +378,19 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _result(future: Future[_Parsed], pool: ProcessPoolExecutor) -> _Parsed:
+def _result(
+    future: Future[_Parsed], pool: ProcessPoolExecutor, idle: _WhileWaiting | None = None
+) -> _Parsed:
     """A reader's result; BrokenProcessPool once a reader has died.
 
     Python 3.11's pool marks the files it still holds as failed without the lock its
     ``submit`` takes, so a file handed over just as a reader dies can be lost and its result
     never come (measured: about one run in fifteen with a reader killed at start). The wait
-    therefore also ends when the pool says it is broken.
+    therefore also ends when the pool says it is broken. A run about to wait does ``idle``'s
+    task first.
     """
+    if idle is not None and idle.task is not None and not future.done():
+        idle.task()  # once: the file may be read by the time it is done
     while True:
         done, _ = wait([future], timeout=0.5)
         if done:

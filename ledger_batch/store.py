@@ -249,8 +249,14 @@ class Store:
             )
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (copying what the WAL holds into the store's file, so that
+        ``ledger.db`` alone is a whole copy)."""
         self.connection.close()
+
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the store's file now, as far as no reader prevents it
+        (SQLite's passive checkpoint), leaving less for ``close``."""
+        self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
