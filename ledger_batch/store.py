@@ -255,8 +255,11 @@ class Store:
 
     def checkpoint(self) -> None:
         """Copy what the WAL holds into the store's file now, as far as no reader prevents it
-        (SQLite's passive checkpoint), leaving less for ``close``."""
-        self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        (SQLite's passive checkpoint), leaving less for ``close``. One that fails (a full
+        disk) loses nothing: the WAL keeps every change, and the next commit or the close
+        copies it, or reports the disk, as before."""
+        with suppress(sqlite3.Error):
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -220,6 +220,24 @@ def test_a_commit_that_fails_is_rolled_back_and_the_store_takes_the_next_file(tm
         store.close()
 
 
+def test_a_copy_of_the_wal_that_sqlite_refuses_stops_nothing_and_loses_nothing(tmp_path):
+    # While the run waits for a reader it copies the WAL into ledger.db; should SQLite refuse
+    # (a full disk; here a write still open), the run goes on and the change is kept.
+    store = Store(tmp_path / "ledger.db")
+    try:
+        with store.transaction() as db:
+            db.execute("INSERT INTO meta VALUES ('copied', 'while writing')")
+            store.checkpoint()  # SQLite: "database table is locked"
+        store.checkpoint()
+    finally:
+        store.close()
+    assert not (tmp_path / "ledger.db-wal").exists()
+    with closing(sqlite3.connect(tmp_path / "ledger.db")) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'copied'").fetchall() == [
+            ("while writing",)
+        ]
+
+
 # --- the mail server is down ----------------------------------------------------------------
 
 
