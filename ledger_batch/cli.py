@@ -13,7 +13,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -58,17 +58,10 @@ class Context:
     workspace_dir: Path
     lang: Lang
     verbosity: int
-    _workspace: Workspace | None = field(default=None, repr=False)
 
     def workspace(self) -> Workspace:
-        """The workspace, which must exist (one for the command: its rules file read once)."""
-        if self._workspace is None:
-            self._workspace = Workspace.open(self.workspace_dir)
-        return self._workspace
-
-    def use(self, workspace: Workspace) -> None:
-        """Work in ``workspace`` from now on (the demo's new one)."""
-        self.workspace_dir, self._workspace = workspace.root, workspace
+        """The workspace, which must exist."""
+        return Workspace.open(self.workspace_dir)
 
     def say(self, text: str, level: int = 0) -> None:
         """Print unless quieter than ``level``."""
@@ -225,12 +218,15 @@ def _run_ingest(
 ) -> None:
     workspace = obj.workspace()
     files = [p for p in paths] if paths else inbox_files(workspace)
-    for path in files:
-        if not path.exists():
-            raise LedgerError("path_missing", path=str(path))
     early = early_read.start(workspace, sorted(files, key=earliest_order)) if files else None
     try:
         workspace.read_rules()  # while the early read reads (early_read._guard_limits)
+        if early and not early.guards_as(workspace.settings.limits):
+            early.close()  # the rules file changed since the early read started
+            early = None
+        for path in files:
+            if not path.exists():
+                raise LedgerError("path_missing", path=str(path))
         if not files:
             obj.say("收件箱为空" if obj.lang == "zh" else "The inbox is empty")
             return
@@ -745,7 +741,7 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     )
     for sample in samples:
         shutil.copy2(sample, workspace.folder("inbox") / sample.name)
-    obj.use(workspace)
+    obj.workspace_dir = workspace.root
     year = _sample_year(samples)
     try:
         ctx.invoke(ingest_command, paths=(), reason=None)

@@ -127,9 +127,16 @@ class EarlyRead:
 
     folder: Path
     pid: int
+    limits: tuple[int, ...]
+    """The guard's limits it reads with (``guards_as``)."""
     used: int = 0
     """Results the run took itself (readers count theirs in their own processes)."""
     _running: bool = field(default=True, repr=False)
+
+    def guards_as(self, limits: GuardLimits) -> bool:
+        """Whether it guards with ``limits``: the rules file, loaded after it started, may
+        have been changed in between, and a result guarded otherwise must not be taken."""
+        return self.limits == _guard_values(limits)
 
     def finish(self, niceness: int) -> None:
         """Let the early read end after the file it is reading: the readers take over, and
@@ -192,7 +199,7 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
             _read_ahead(wanted, limits, folder, parent)
         finally:
             os._exit(0)
-    return EarlyRead(folder, pid)
+    return EarlyRead(folder, pid, _guard_values(limits))
 
 
 def _guard_limits(workspace: Workspace) -> GuardLimits | None:
@@ -206,10 +213,24 @@ def _guard_limits(workspace: Workspace) -> GuardLimits | None:
     that is wrong stops the run with its message before anything is read."""
     table = _limits_as_written(workspace.config_path)
     read_early = table.get("read_early", True) if table is not None else None
-    if table is not None and not GUARD_LIMIT_NAMES & table.keys() and isinstance(read_early, bool):
+    if (
+        table is not None
+        and isinstance(read_early, bool)
+        and all(_written_as_default(name, table[name]) for name in GUARD_LIMIT_NAMES & table.keys())
+    ):
         return DEFAULT_GUARD_LIMITS if read_early else None
     limits = workspace.settings.limits
     return limits if limits.read_early else None
+
+
+def _written_as_default(name: str, value: object) -> bool:
+    """Whether a guard limit is written as its default (``init`` writes every one so), an
+    integer equal to it: the rules file then sets nothing the defaults do not."""
+    return type(value) is int and value == getattr(DEFAULT_GUARD_LIMITS, name)
+
+
+def _guard_values(limits: GuardLimits) -> tuple[int, ...]:
+    return tuple(getattr(limits, name) for name in sorted(GUARD_LIMIT_NAMES))
 
 
 def _limits_as_written(config_path: Path) -> dict[str, object] | None:

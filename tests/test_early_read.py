@@ -19,8 +19,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from ledger_batch import early_read
+from ledger_batch.cli import cli as ledger_batch_cli
 from ledger_batch.config import Settings
 from ledger_batch.early_read import file_sha256
 from ledger_batch.pipeline import READER_NICENESS, ingest
@@ -314,7 +316,15 @@ def test_the_early_read_starts_before_the_rules_files_models_load(tmp_path):
     # Loading the rules file's models (pydantic) is a quarter of a second on the one core the
     # run starts on: the early read forks first, guarding with the defaults, which a rules
     # file that sets no limit of the guard's keeps.
-    workspace = workspace_at(tmp_path / "ws", workers=2)
+    workspace, _ = Workspace.create(tmp_path / "ws")  # the rules file init writes: every limit
+    rules = workspace.config_path.read_text(encoding="utf-8")  # written, at its default
+    assert "max_cells_per_sheet = 5000000" in rules
+    workspace.config_path.write_text(
+        rules.replace("workers = 0", "workers = 2").replace(
+            "settle_seconds = 2.0", "settle_seconds = 0"
+        ),
+        encoding="utf-8",
+    )
     roster_and_march(workspace)
     record = tmp_path / "forks.txt"
 
@@ -360,7 +370,8 @@ def test_limits_the_rules_file_sets_guard_the_early_read_too(tmp_path):
 
 def test_a_wrong_rules_file_stops_an_ingest_before_anything_is_read_or_moved(tmp_path):
     # The early read may start before the rules file is read (its limits are the defaults
-    # when it sets none); the file is read right after, and a wrong one ends the run.
+    # when it sets none); the file is read right after, and a wrong one ends the run, also
+    # when the inbox is empty and when a file named is not there.
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     workspace, _ = Workspace.create(tmp_path / "ws")
@@ -371,9 +382,9 @@ def test_a_wrong_rules_file_stops_an_ingest_before_anything_is_read_or_moved(tmp
     empty, _ = Workspace.create(tmp_path / "empty")
     empty.config_path.write_text("[limits]\nsettle_seconds = -1\n", encoding="utf-8")
 
-    for root in (workspace.root, empty.root):
+    for root, named in ((workspace.root, ()), (empty.root, ()), (empty.root, ("gone.xlsx",))):
         result = subprocess.run(
-            [sys.executable, "-m", "ledger_batch", "-w", str(root), "ingest"],
+            [sys.executable, "-m", "ledger_batch", "-w", str(root), "ingest", *named],
             capture_output=True,
             text=True,
             encoding="utf-8",
@@ -388,3 +399,39 @@ def test_a_wrong_rules_file_stops_an_ingest_before_anything_is_read_or_moved(tmp
     assert not any(workspace.folder("archive").iterdir())
     assert not any(workspace.folder("quarantine").iterdir())
     assert list(scratch.iterdir()) == []  # the early read's folder went with the run
+
+
+@needs_two_cores
+def test_limits_changed_while_the_early_read_starts_are_the_ones_that_guard(tmp_path, monkeypatch):
+    # The early read guards with the defaults when the rules file sets no limit; should the
+    # clerk add one before the run has loaded the rules file, nothing read early is taken.
+    workspace, _ = Workspace.create(tmp_path / "ws")
+    workspace.config_path.write_text(
+        "[limits]\nsettle_seconds = 0\nworkers = 2\n", encoding="utf-8"
+    )
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()[:3]})
+    write_workbook(  # 15 columns by 4 rows: 60 cells
+        inbox / "2025-03.xlsx",
+        {"信息报送": [item("2025-03-05", "张三", "皮带跑偏"), item("2025-03-06", "张三", "水仓")]},
+    )
+    started = early_read.start
+
+    def start_then_edit(*args: object) -> early_read.EarlyRead | None:
+        early = started(*args)  # type: ignore[arg-type]
+        assert early is not None
+        ended(early)  # it has read every file, guarded with the defaults
+        workspace.config_path.write_text(
+            "[limits]\nsettle_seconds = 0\nworkers = 2\nmax_cells_per_sheet = 40\n",
+            encoding="utf-8",
+        )
+        return early
+
+    monkeypatch.setattr(early_read, "start", start_then_edit)
+    result = CliRunner().invoke(ledger_batch_cli, ["-w", str(workspace.root), "ingest"])
+
+    assert result.exit_code == 1, result.output
+    assert "✘ 2025-03.xlsx" in result.output and "工作表范围过大" in result.output
+    assert not (inbox / "2025-03.xlsx").exists()  # quarantined, not stored
+    with closing(sqlite3.connect(workspace.store_path)) as db:
+        assert db.execute("SELECT COUNT(*) FROM submissions").fetchone() == (0,)
