@@ -8,9 +8,9 @@ the store and config.py load on first use), it forks one process that reads the 
 in processing order — the guard, then every sheet as Arrow text, exactly what a reader does
 first — leaving each file's result in a folder of its own. The rules file is then loaded
 while the early read reads. The early read guards with the rules file's limits: the
-defaults, unless the file sets one of the guard's, in which case it is loaded first
-(``_guard_limits``). (Forked before Arrow and calamine had loaded, the early read spent its
-head start loading them again, and gained nothing measurable.)
+defaults, unless the file sets one of the guard's to other than its default, in which case
+it is loaded first (``_guard_limits``). (Forked before Arrow and calamine had loaded, the
+early read spent its head start loading them again, and gained nothing measurable.)
 
 Each file is claimed by whoever comes to it first (an exclusive create): the early read,
 the run or a reader; one that finds a file claimed by the early read waits for its result
@@ -205,9 +205,10 @@ def start(workspace: Workspace, paths: list[Path]) -> EarlyRead | None:
 def _guard_limits(workspace: Workspace) -> GuardLimits | None:
     """The limits the early read guards with; None when the workspace turns it off.
 
-    A rules file that sets none of the guard's limits (``limits.GUARD_LIMIT_NAMES``) and
-    leaves ``read_early`` as it is or sets it to true or false is read for those keys alone,
-    and the early read guards with the defaults, which are then the rules file's limits too:
+    A rules file that sets none of the guard's limits (``limits.GUARD_LIMIT_NAMES``) to
+    other than its default and leaves ``read_early`` as it is or sets it to true or false is
+    read for those keys alone, and the early read guards with the defaults, which are then
+    the rules file's limits too:
     it starts before the rules file's models load (pydantic, about a quarter of a second on
     the one core the run starts on). Any other rules file is loaded whole first, and one
     that is wrong stops the run with its message before anything is read."""

@@ -2,41 +2,22 @@
 
 Their defaults live here, apart from the rules file's models (config.py, built on pydantic),
 so that an ingest can start its early read before those load (early_read.py): when the
-workspace's rules file sets none of these limits, the early read guards with the defaults,
-which are the rules file's own.
+workspace's rules file sets none of these limits to other than its default, the early read
+guards with the defaults, which are then the rules file's own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Protocol
+from typing import TYPE_CHECKING, TypeAlias
 
-
-class GuardLimits(Protocol):
-    """What the guard checks a file against: the rules file's ``limits`` or the defaults."""
-
-    @property
-    def max_file_bytes(self) -> int: ...
-
-    @property
-    def max_unpacked_bytes(self) -> int: ...
-
-    @property
-    def max_compression_ratio(self) -> int: ...
-
-    @property
-    def max_rows_per_sheet(self) -> int: ...
-
-    @property
-    def max_columns_per_sheet(self) -> int: ...
-
-    @property
-    def max_cells_per_sheet(self) -> int: ...
+if TYPE_CHECKING:
+    from ledger_batch.config import Limits
 
 
 @dataclass(frozen=True)
 class DefaultGuardLimits:
-    """The defaults of ``GuardLimits`` (config.Limits takes its defaults from here)."""
+    """The guard's limits at their defaults (config.Limits takes its defaults from here)."""
 
     max_file_bytes: int = 200_000_000
     max_unpacked_bytes: int = 1_000_000_000
@@ -48,6 +29,9 @@ class DefaultGuardLimits:
 
 DEFAULT_GUARD_LIMITS = DefaultGuardLimits()
 
+GuardLimits: TypeAlias = "DefaultGuardLimits | Limits"
+"""What the guard checks a file against: the rules file's ``limits`` or the defaults."""
+
 GUARD_LIMIT_NAMES = frozenset(f.name for f in fields(DefaultGuardLimits))
-"""The ``[limits]`` keys the guard reads: a rules file setting any of them is loaded before
-the early read starts."""
+"""The ``[limits]`` keys the guard reads: a rules file setting any of them to other than its
+default is loaded before the early read starts."""

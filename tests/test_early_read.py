@@ -343,20 +343,28 @@ def test_the_early_read_starts_before_the_rules_files_models_load(tmp_path):
     assert all(fork == "pydantic pandas" for fork in forks[1:])  # the readers
 
 
+LIMITED_RULES = "[limits]\nsettle_seconds = 0\nworkers = 2\nmax_cells_per_sheet = 40\n"
+"""Rules whose cell limit a March of two items (60 cells) is beyond."""
+
+
+def roster_and_sixty_cell_march(workspace: Workspace) -> Path:
+    """A roster and a March of two items (15 columns by 4 rows: 60 cells); the inbox."""
+    inbox = workspace.folder("inbox")
+    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()[:3]})
+    write_workbook(
+        inbox / "2025-03.xlsx",
+        {"信息报送": [item("2025-03-05", "张三", "皮带跑偏"), item("2025-03-06", "张三", "水仓")]},
+    )
+    return inbox
+
+
 @needs_two_cores
 def test_limits_the_rules_file_sets_guard_the_early_read_too(tmp_path):
     # Had the early read guarded with the defaults, the reader would take its result and
     # store a workbook the office's own limit refuses.
     workspace, _ = Workspace.create(tmp_path / "ws")
-    workspace.config_path.write_text(
-        "[limits]\nsettle_seconds = 0\nworkers = 2\nmax_cells_per_sheet = 40\n", encoding="utf-8"
-    )
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()[:3]})
-    write_workbook(  # 15 columns by 4 rows: 60 cells
-        inbox / "2025-03.xlsx",
-        {"信息报送": [item("2025-03-05", "张三", "皮带跑偏"), item("2025-03-06", "张三", "水仓")]},
-    )
+    workspace.config_path.write_text(LIMITED_RULES, encoding="utf-8")
+    roster_and_sixty_cell_march(workspace)
     early = read_to_the_end(workspace)
     try:
         outcomes = ingest(workspace, inbox_files(workspace), early=early)
@@ -409,22 +417,14 @@ def test_limits_changed_while_the_early_read_starts_are_the_ones_that_guard(tmp_
     workspace.config_path.write_text(
         "[limits]\nsettle_seconds = 0\nworkers = 2\n", encoding="utf-8"
     )
-    inbox = workspace.folder("inbox")
-    write_workbook(inbox / "2025 人员名册.xlsx", {"人员名册": roster_rows()[:3]})
-    write_workbook(  # 15 columns by 4 rows: 60 cells
-        inbox / "2025-03.xlsx",
-        {"信息报送": [item("2025-03-05", "张三", "皮带跑偏"), item("2025-03-06", "张三", "水仓")]},
-    )
+    inbox = roster_and_sixty_cell_march(workspace)
     started = early_read.start
 
     def start_then_edit(*args: object) -> early_read.EarlyRead | None:
         early = started(*args)  # type: ignore[arg-type]
         assert early is not None
         ended(early)  # it has read every file, guarded with the defaults
-        workspace.config_path.write_text(
-            "[limits]\nsettle_seconds = 0\nworkers = 2\nmax_cells_per_sheet = 40\n",
-            encoding="utf-8",
-        )
+        workspace.config_path.write_text(LIMITED_RULES, encoding="utf-8")
         return early
 
     monkeypatch.setattr(early_read, "start", start_then_edit)
