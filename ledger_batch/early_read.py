@@ -87,7 +87,7 @@ class ArrowSheet(NamedTuple):
 
     name: str
     columns: list[int]
-    cells: pa.Table | None
+    cells: pa.RecordBatch | None
 
 
 def arrow_sheets(path: Path) -> list[ArrowSheet]:
@@ -98,11 +98,22 @@ def arrow_sheets(path: Path) -> list[ArrowSheet]:
 
 
 def _arrow_sheet(reader: fastexcel.ExcelReader, name: str) -> ArrowSheet:
-    sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
-    columns = [info.absolute_index + 1 for info in sheet.available_columns()]
-    if sheet.width == 0 or sheet.height == 0:
+    """One sheet loaded eagerly: for an xlsx, calamine then reads the cells by reference to
+    the shared strings rather than copying each into a cell of its own first (a month of the
+    group's items: 131 → 109 ms, the same Arrow table). An eager load returns no column
+    information; ``use_columns`` is shown each column's, and keeps every one."""
+    columns: list[int] = []
+
+    def keep(column: fastexcel.ColumnInfoNoDtype) -> bool:
+        columns.append(column.absolute_index + 1)
+        return True
+
+    cells = reader.load_sheet(
+        name, header_row=None, dtypes="string", skip_rows=0, use_columns=keep, eager=True
+    )
+    if cells.num_columns == 0 or cells.num_rows == 0:
         return ArrowSheet(name, [], None)
-    return ArrowSheet(name, columns, sheet.to_arrow())
+    return ArrowSheet(name, columns, cells)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ import sys, fastexcel
 for path in sys.argv[1:]:
     reader = fastexcel.read_excel(path)
     for name in reader.sheet_names:
-        reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_pandas()
+        reader.load_sheet(
+            name, header_row=None, dtypes="string", skip_rows=0, eager=True
+        ).to_pandas()
 """
 
 

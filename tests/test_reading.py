@@ -235,6 +235,31 @@ def test_title_rows_with_merged_cells_above_the_header_are_skipped(rostered, cli
     ) == [(4, "202503-001", "2025-03-05", "2001", "福利待遇", "增设女工休息室")]
 
 
+def test_a_table_right_of_column_a_names_each_cell_by_its_own_column(rostered, cli, stored):
+    # The office's sheet keeps a blank margin: nothing in columns A and B, nor in row 1.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "信息报送"
+    table = [
+        ["报送日期", "姓名", "工号", "信息类别", "信息类型", "信息内容"],
+        ["2025-03-05", "张三", "007", "安全生产", "问题", "皮带跑偏"],
+        ["2025-03-06", "李四", "0123", "生产安全", "建议", "增设护栏"],
+    ]
+    for row_number, values in enumerate(table, start=2):
+        for column_number, value in enumerate(values, start=3):  # C, D, E, F, G, H
+            sheet.cell(row_number, column_number, value)
+    workbook.save(rostered.folder("inbox") / "2025-03.xlsx")
+
+    result = cli("ingest")
+
+    assert result.exit_code == 1
+    assert "信息报送 · 行 4 · F 信息类别 (信息报送!F4) · '生产安全'" in result.output
+    report = error_report(rostered)
+    assert "单元格 cell: 信息报送!F4" in report
+    assert "列 column: F 信息类别" in report
+    assert stored("SELECT COUNT(*) FROM submissions") == [(0,)]
+
+
 def test_english_header_aliases_are_accepted(rostered, cli, stored):
     headers = ["Item_ID", "date", "NAME", "employee-id", "category", "kind", "content", "adopted"]
     row = dict(
