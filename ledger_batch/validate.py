@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache, partial
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -499,23 +499,10 @@ def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[P
     """Tracking updates and 信息不实 notices must name a known item (of that person)."""
     tracking = ledger_file.sheets.get("tracking")
     violations = ledger_file.sheets.get("violations")
-    named = {
-        item_id
-        for sheet in (tracking, violations)
-        if sheet is not None and not sheet.records.empty
-        for item_id in sheet.records["item_id"]
-        if item_id is not None
-    }
+    named = _named_item_ids(ledger_file)
     if not named:
         return []
-    items = known.by_id(named)
-    submissions = ledger_file.frame("submissions")
-    if submissions is not None and not submissions.empty:
-        here = submissions[submissions["item_id"].isin(list(named))]
-        here = here.assign(period=ledger_file.period)[ITEM_INDEX_COLUMNS]
-        items = pd.concat([items, here], ignore_index=True) if not items.empty else here
-    items = items[items["item_id"].isin(list(named))].drop_duplicates("item_id", keep="last")
-    index = {row.item_id: row for row in items.itertuples()}
+    index = _item_index(known.by_id(named), ledger_file, named)
     problems: list[Problem] = []
     if tracking is not None and not tracking.records.empty:
         problems += _tracking_problems(tracking, index)
@@ -524,43 +511,89 @@ def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[P
     return problems
 
 
+def _named_item_ids(ledger_file: LedgerFile) -> set[str]:
+    """The item numbers the file's tracking rows and notices name."""
+    return {
+        item_id
+        for name in ("tracking", "violations")
+        if (sheet := ledger_file.sheets.get(name)) is not None and not sheet.records.empty
+        for item_id in sheet.records["item_id"]
+        if item_id is not None
+    }
+
+
+class _Item(NamedTuple):
+    """An item a tracking row or a notice names (``ITEM_INDEX_COLUMNS``)."""
+
+    item_id: str
+    period: str
+    employee_id: str | None
+    name: str | None
+    date: date | None
+    content: str | None
+    truthful: str | None
+
+
+def _item_index(stored: pd.DataFrame, ledger_file: LedgerFile, named: set[str]) -> dict:
+    """Item number → the item it names: the month's own items over those of other months, and
+    a number given twice, its last row. Only the named rows of the month's items are read."""
+    rows: list[tuple] = []
+    if not stored.empty:
+        rows += zip(*(stored[name].tolist() for name in ITEM_INDEX_COLUMNS), strict=True)
+    submissions = ledger_file.frame("submissions")
+    if submissions is not None and not submissions.empty:
+        ids = submissions["item_id"].tolist()
+        wanted = [position for position, item_id in enumerate(ids) if item_id in named]
+        columns = {
+            name: submissions[name].to_numpy(object)[wanted].tolist()
+            for name in ITEM_INDEX_COLUMNS
+            if name != "period"
+        }
+        columns["period"] = [ledger_file.period] * len(wanted)
+        rows += zip(*(columns[name] for name in ITEM_INDEX_COLUMNS), strict=True)
+    return {row[0]: _Item(*row) for row in rows}
+
+
 def _tracking_problems(sheet: SheetRecords, index: dict) -> list[Problem]:
     problems = []
     records = sheet.records
-    for row in records.itertuples():
-        if row.item_id is None:
+    columns = ("item_id", "source_row", "date", "stage", "inspection")
+    for item_id, source_row, day, stage, inspection in zip(
+        *(records[column].tolist() for column in columns), strict=True
+    ):
+        if item_id is None:
             continue
-        item = index.get(row.item_id)
+        item = index.get(item_id)
         if item is None:
             problems.append(
                 Problem(
                     "unknown_item_id",
                     sheet=sheet.sheet_name,
-                    row=int(row.source_row),
+                    row=int(source_row),
                     column=sheet.columns["item_id"],
-                    value=row.item_id,
-                    params={"item_id": row.item_id},
+                    value=item_id,
+                    params={"item_id": item_id},
                 )
             )
-        elif row.date is not None and item.date is not None and row.date < item.date:
+        elif day is not None and item.date is not None and day < item.date:
             problems.append(
                 Problem(
                     "tracking_before_item",
                     sheet=sheet.sheet_name,
-                    row=int(row.source_row),
+                    row=int(source_row),
                     column=sheet.columns["date"],
-                    value=row.date.isoformat(),
+                    value=day.isoformat(),
                     params={"reported": item.date.isoformat()},
                 )
             )
-        if row.inspection is not None and row.stage != STAGES[-1]:
+        if inspection is not None and stage != STAGES[-1]:
             problems.append(
                 Problem(
                     "inspection_without_stage",
                     sheet=sheet.sheet_name,
-                    row=int(row.source_row),
+                    row=int(source_row),
                     column=sheet.columns.get("inspection", "复查结果"),
-                    value=row.inspection,
+                    value=inspection,
                 )
             )
     return problems
@@ -568,32 +601,36 @@ def _tracking_problems(sheet: SheetRecords, index: dict) -> list[Problem]:
 
 def _notice_problems(sheet: SheetRecords, index: dict) -> list[Problem]:
     problems: list[Problem] = []
-    for row in sheet.records.itertuples():
-        if row.item_id is None:
+    records = sheet.records
+    columns = ("item_id", "source_row", "employee_id", "name", "violation_type")
+    for item_id, source_row, employee_id, name, violation_type in zip(
+        *(records[column].tolist() for column in columns), strict=True
+    ):
+        if item_id is None:
             continue
-        item = index.get(row.item_id)
+        item = index.get(item_id)
         at = partial(
             Problem,
             sheet=sheet.sheet_name,
-            row=int(row.source_row),
+            row=int(source_row),
             column=sheet.columns["item_id"],
-            value=row.item_id,
+            value=item_id,
         )
         if item is None:
-            problems.append(at("unknown_item_id", params={"item_id": row.item_id}))
-        elif row.employee_id is not None and item.employee_id != row.employee_id:
+            problems.append(at("unknown_item_id", params={"item_id": item_id}))
+        elif employee_id is not None and item.employee_id != employee_id:
             problems.append(
                 at(
                     "item_of_other_person",
-                    params={"item_id": row.item_id, "owner": item.name, "name": row.name},
+                    params={"item_id": item_id, "owner": item.name, "name": name},
                 )
             )
-        elif row.violation_type == "信息不实" and item.truthful != NO:
+        elif violation_type == "信息不实" and item.truthful != NO:
             problems.append(
                 at(
                     "untrue_notice_on_true_item",
                     "warning",
-                    params={"item_id": row.item_id, "truthful": item.truthful},
+                    params={"item_id": item_id, "truthful": item.truthful},
                 )
             )
     return problems

@@ -985,3 +985,83 @@ def test_an_item_its_author_already_reported_is_a_warning_naming_the_first(roste
     assert "(信息报送!H3)" in warnings[0] and "与 202503-001 内容相同" in warnings[0]
     assert "(信息报送!H5)" in warnings[1] and "与 202504-002 内容相同" in warnings[1]
     assert "(信息报送!H7)" in warnings[2] and "与 202503-001 内容相同" in warnings[2]
+
+
+# --- tracking rows and notices name items --------------------------------------------------
+
+
+def test_tracking_rows_and_notices_are_checked_against_the_items_they_name(rostered, cli):
+    inbox = rostered.folder("inbox")
+    month_file(inbox, "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "井下通风不良")]})
+    assert cli("ingest").exit_code == 0  # 张三's item 202503-001
+    month_file(
+        inbox,
+        "2025-04.xlsx",
+        {
+            "信息报送": [item("2025-04-02", "李四", "水泵房积水")],  # 李四's 202504-001
+            "闭环跟踪": [
+                # row 3: an update dated before this month's own item was reported
+                {"编号": "202504-001", "日期": "2025-04-01", "办理状态": "反映问题"},
+                # row 4: an inspection result before the 督查验收 stage
+                {
+                    "编号": "202503-001",
+                    "日期": "2025-04-10",
+                    "办理状态": "整改落实",
+                    "复查结果": "合格",
+                },
+                # row 5: in order
+                {
+                    "编号": "202503-001",
+                    "日期": "2025-04-20",
+                    "办理状态": "督查验收",
+                    "复查结果": "合格",
+                },
+            ],
+            "违规通报": [
+                # row 3: a notice to 李四 naming 张三's item
+                {
+                    "日期": "2025-04-15",
+                    "姓名": "李四",
+                    "类型": "信息不实",
+                    "事由": "不实",
+                    "编号": "202503-001",
+                },
+            ],
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 1
+    report = error_reports(rostered)["2025-04.xlsx"]
+    assert report.count("错误 ERROR") == 3
+    assert "单元格 cell: 闭环跟踪!B3" in report
+    assert "跟踪日期早于该信息的报送日期 2025-04-02" in report
+    assert "单元格 cell: 闭环跟踪!D4" in report
+    assert "有复查结果但办理状态不是“督查验收”" in report
+    assert "闭环跟踪!B5" not in report and "闭环跟踪!D5" not in report
+    assert "单元格 cell: 违规通报!G3" in report
+    assert "编号 202503-001 是 张三 报送的，不是 李四" in report
+
+
+def test_a_month_dropped_with_the_one_before_finds_that_months_items(rostered, cli, stored):
+    # April's repeat of March's item and its update of it are checked against March, stored
+    # moments before in the same run.
+    inbox = rostered.folder("inbox")
+    month_file(inbox, "2025-03.xlsx", {"信息报送": [item("2025-03-05", "张三", "井下通风不良")]})
+    month_file(
+        inbox,
+        "2025-04.xlsx",
+        {
+            "信息报送": [item("2025-04-01", "张三", "井下通风不良")],  # row 3: March's again
+            "闭环跟踪": [{"编号": "202503-001", "日期": "2025-04-02", "办理状态": "调查核实"}],
+        },
+    )
+
+    result = cli("ingest")
+
+    assert result.exit_code == 0, result.output
+    warnings = [line.strip() for line in result.output.splitlines() if "可能是重复信息" in line]
+    assert len(warnings) == 1, result.output
+    assert "(信息报送!H3)" in warnings[0] and "与 202503-001 内容相同" in warnings[0]
+    assert stored("SELECT item_id, stage FROM tracking") == [("202503-001", "调查核实")]
