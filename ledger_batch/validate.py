@@ -38,7 +38,22 @@ FILLED_BY_VALIDATION = {
 工号 or name from the roster, an item number, 是否属实/是否采纳/办理状态 left blank. Nothing
 else in those sheets changes between reading and storing."""
 
-ITEM_INDEX_COLUMNS = ["item_id", "period", "employee_id", "name", "date", "content", "truthful"]
+
+class _Item(NamedTuple):
+    """An item a tracking row or a notice names, as the tracking and notice checks index it."""
+
+    item_id: str
+    period: str
+    employee_id: str | None
+    name: str | None
+    date: date | None
+    content: str | None
+    truthful: str | None
+
+
+ITEM_INDEX_COLUMNS = list(_Item._fields)
+"""What those checks need to know of an item (store.ITEM_COLUMNS, the same, is what the store
+returns)."""
 
 
 class KnownItems(Protocol):
@@ -499,7 +514,13 @@ def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[P
     """Tracking updates and 信息不实 notices must name a known item (of that person)."""
     tracking = ledger_file.sheets.get("tracking")
     violations = ledger_file.sheets.get("violations")
-    named = _named_item_ids(ledger_file)
+    named = {
+        item_id
+        for sheet in (tracking, violations)
+        if sheet is not None and not sheet.records.empty
+        for item_id in sheet.records["item_id"]
+        if item_id is not None
+    }
     if not named:
         return []
     index = _item_index(known.by_id(named), ledger_file, named)
@@ -509,29 +530,6 @@ def _check_item_references(ledger_file: LedgerFile, known: KnownItems) -> list[P
     if violations is not None and not violations.records.empty:
         problems += _notice_problems(violations, index)
     return problems
-
-
-def _named_item_ids(ledger_file: LedgerFile) -> set[str]:
-    """The item numbers the file's tracking rows and notices name."""
-    return {
-        item_id
-        for name in ("tracking", "violations")
-        if (sheet := ledger_file.sheets.get(name)) is not None and not sheet.records.empty
-        for item_id in sheet.records["item_id"]
-        if item_id is not None
-    }
-
-
-class _Item(NamedTuple):
-    """An item a tracking row or a notice names (``ITEM_INDEX_COLUMNS``)."""
-
-    item_id: str
-    period: str
-    employee_id: str | None
-    name: str | None
-    date: date | None
-    content: str | None
-    truthful: str | None
 
 
 def _item_index(stored: pd.DataFrame, ledger_file: LedgerFile, named: set[str]) -> dict:
